@@ -1,0 +1,1 @@
+"""Pure math on tensors and modules: no Lightning, testable on plain tensors."""

@@ -1,0 +1,79 @@
+"""The LightningModule: plain SGD on the training objective, with per-step seeded randomness.
+
+Each step's forward runs in an RNG scope seeded by (seed, stream, step), so the
+verification twin can replay the step's dropout masks exactly (`loss_on`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+import lightning as L
+import torch
+from torch import Tensor, nn
+from torchmetrics.classification import MulticlassAccuracy
+
+from unlearn.math.params import trainable
+from unlearn.rng import derive_seed, seeded_scope
+
+OptimizerFactory = Callable[[Iterable[nn.Parameter]], torch.optim.Optimizer]
+
+
+class UnlearnModule(L.LightningModule):
+    """Trains `net` on `objective` with the optimiser `optimizer(params)` (plain SGD by default).
+
+    Args:
+        net: the model.
+        objective: a `TrainingObjective` (per-sample loss and weight term).
+        optimizer: a factory, e.g. ``functools.partial(torch.optim.SGD, lr=0.01)``.
+        num_classes: for the test accuracy.
+        seed: run seed; step seeds derive from it.
+    """
+
+    def __init__(
+        self,
+        net: nn.Module,
+        objective: nn.Module,
+        optimizer: OptimizerFactory,
+        num_classes: int,
+        seed: int = 0,
+    ) -> None:
+        super().__init__()
+        self.net = net
+        self.objective = objective
+        self.optimizer_factory = optimizer
+        self.seed = seed
+        self.stream_id = 0
+        self.stream_start = 0
+        self.last_step_seed = 0
+        self.test_acc = MulticlassAccuracy(num_classes=num_classes, average="micro")
+
+    def begin_phase(self, stream_id: int, start: int = 0) -> None:
+        """Point the step seeds at a phase's stream, starting at stream step `start`."""
+        self.stream_id = stream_id
+        self.stream_start = start
+
+    @property
+    def lr(self) -> float:
+        """η of the current optimiser."""
+        return float(self.trainer.optimizers[0].param_groups[0]["lr"])
+
+    def loss_on(self, net: nn.Module, x: Tensor, y: Tensor, nominal_size: int, seed: int) -> Tensor:
+        """Batch objective of `net` on (x, y) over `nominal_size`, randomness seeded by `seed`."""
+        with seeded_scope(seed, x.device):
+            outputs = net(x)
+        return self.objective.batch_loss(outputs, y, trainable(net).values(), nominal_size)
+
+    def training_step(self, batch: tuple[Tensor, Tensor, Tensor], batch_idx: int) -> Tensor:
+        x, y, _ = batch
+        step = self.stream_start + self.trainer.global_step
+        self.last_step_seed = derive_seed(self.seed, self.stream_id, step)
+        return self.loss_on(self.net, x, y, x.shape[0], self.last_step_seed)
+
+    def test_step(self, batch: tuple[Tensor, Tensor, Tensor], batch_idx: int) -> None:
+        x, y, _ = batch
+        self.test_acc(self.net(x), y)
+        self.log("test_acc", self.test_acc, on_epoch=True)
+
+    def configure_optimizers(self) -> torch.optim.Optimizer:
+        return self.optimizer_factory(self.net.parameters())

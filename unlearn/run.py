@@ -1,0 +1,132 @@
+"""run(cfg): pretrain N steps, then a tracked window of t steps with the twin; write results.json.
+
+Pure with respect to the process: everything comes from `cfg`, nothing from Hydra's
+global state, so tests call it in-process with a composed config.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+from hydra.utils import instantiate
+from omegaconf import DictConfig, OmegaConf
+
+from unlearn.callbacks import HessianSpectrum, Unlearner, UnlearningError, WeightDrift
+from unlearn.config import check_data, check_window, resolve_steps, validate
+from unlearn.data.arrays import ArrayDataModule
+from unlearn.module import UnlearnModule
+from unlearn.results import write_json_atomic
+
+PRETRAIN_STREAM, WINDOW_STREAM = 0, 1
+
+for _name in ("lightning.pytorch", "lightning.fabric", "lightning"):
+    logging.getLogger(_name).setLevel(logging.WARNING)
+# Lightning's advice that does not apply here: one loader per phase, metrics sent by callbacks.
+for _message in (
+    ".*smaller than the logging interval.*",
+    ".*does not have many workers.*",
+    ".*LeafSpec.*is deprecated.*",
+):
+    warnings.filterwarnings("ignore", message=_message)
+
+
+def _instantiate_dict(node: DictConfig | None) -> list[Any]:
+    """Instantiate each entry of a name → config mapping (callbacks, loggers)."""
+    if not node:
+        return []
+    return [instantiate(v) for v in node.values() if v is not None and "_target_" in v]
+
+
+def _trainer(cfg: DictConfig, max_steps: int, callbacks: list, loggers: list | bool) -> L.Trainer:
+    return instantiate(cfg.trainer, max_steps=max_steps, callbacks=callbacks, logger=loggers)
+
+
+def _first(callbacks: list, kind: type) -> Any:
+    return next((cb for cb in callbacks if isinstance(cb, kind)), None)
+
+
+def _curves(callbacks: list) -> dict[str, list]:
+    drift, spectrum = _first(callbacks, WeightDrift), _first(callbacks, HessianSpectrum)
+    error, unlearner = _first(callbacks, UnlearningError), _first(callbacks, Unlearner)
+    return {
+        "step": drift.steps if drift else [],
+        "sigma": spectrum.values if spectrum else [],
+        "weight_drift": drift.values if drift else [],
+        "unlearning_error": error.values if error else [],
+        "verify_step": unlearner.steps if unlearner else [],
+        "verification_error": unlearner.values if unlearner else [],
+        "verification_error_no_unlearning": unlearner.values_none if unlearner else [],
+    }
+
+
+def _last(values: list[float]) -> float:
+    return values[-1] if values else float("nan")
+
+
+def run(cfg: DictConfig) -> dict[str, Any]:
+    """Run one job and return what it measured (also written to `paths.output_dir`)."""
+    start = time.perf_counter()
+    validate(cfg)
+    out_dir = Path(cfg.paths.output_dir)
+    L.seed_everything(cfg.seed, workers=True, verbose=False)
+
+    data: ArrayDataModule = instantiate(cfg.data)
+    data.setup("fit")
+    check_data(cfg, data.num_train)
+    pre_stream = data.stream(cfg.pretrain_batch_size, cfg.seed, PRETRAIN_STREAM)
+    win_stream = data.stream(cfg.batch_size, cfg.seed, WINDOW_STREAM)
+    N = resolve_steps(cfg.N, cfg.N_epochs, pre_stream.steps_per_epoch)
+    t = resolve_steps(cfg.t, cfg.t_epochs, win_stream.steps_per_epoch)
+    check_window(t)
+
+    module = UnlearnModule(
+        net=instantiate(cfg.model),
+        objective=instantiate(cfg.loss),
+        optimizer=instantiate(cfg.optimizer),
+        num_classes=data.num_classes,
+        seed=cfg.seed,
+    )
+    if N > 0:
+        module.begin_phase(PRETRAIN_STREAM)
+        _trainer(cfg, N, [], False).fit(module, data.stream_loader(pre_stream, 0, N))
+
+    callbacks = _instantiate_dict(cfg.callbacks)
+    loggers = _instantiate_dict(cfg.logger)
+    module.begin_phase(WINDOW_STREAM)
+    window = _trainer(cfg, t, callbacks, loggers or False)
+    window.fit(module, data.stream_loader(win_stream, 0, t))
+    test_acc = float(window.test(module, data.test_dataloader(), verbose=False)[0]["test_acc"])
+
+    curves = _curves(callbacks)
+    spectrum, unlearner = _first(callbacks, HessianSpectrum), _first(callbacks, Unlearner)
+    results: dict[str, Any] = {
+        "status": "ok",
+        "N": N,
+        "t": t,
+        "lr": float(cfg.lr),
+        "batch_size": int(cfg.batch_size),
+        "pretrain_batch_size": int(cfg.pretrain_batch_size),
+        "gamma": float(cfg.gamma),
+        "seed": int(cfg.seed),
+        "weight_drift": _last(curves["weight_drift"]),
+        "sigma_avg": spectrum.sigma_avg if spectrum else float("nan"),
+        "unlearning_error": _last(curves["unlearning_error"]),
+        "verification_error": _last(curves["verification_error"]),
+        "verification_error_no_unlearning": _last(curves["verification_error_no_unlearning"]),
+        "test_acc": test_acc,
+        "forget_size": int(unlearner.forget_indices.numel()) if unlearner else 0,
+        "forget_steps": len(unlearner.records) if unlearner else 0,
+        "unlearn_seconds": unlearner.unlearn_seconds if unlearner else float("nan"),
+        "twin_seconds": unlearner.twin_seconds if unlearner else float("nan"),
+        "sigma_iterations": spectrum.iterations if spectrum else [],
+        "wall_time_s": time.perf_counter() - start,
+        "config": OmegaConf.to_container(cfg, resolve=True),
+        "curves": curves,
+    }
+    write_json_atomic(out_dir / "results.json", results)
+    return results
