@@ -20,9 +20,8 @@ from unlearn.callbacks import HessianSpectrum, Unlearner, UnlearningError, Weigh
 from unlearn.config import check_data, check_window, resolve_steps, validate
 from unlearn.data.arrays import ArrayDataModule
 from unlearn.module import UnlearnModule
+from unlearn.pretrain import PRETRAIN_STREAM, WINDOW_STREAM, make_trainer, pretrain
 from unlearn.results import write_json_atomic
-
-PRETRAIN_STREAM, WINDOW_STREAM = 0, 1
 
 for _name in ("lightning.pytorch", "lightning.fabric", "lightning"):
     logging.getLogger(_name).setLevel(logging.WARNING)
@@ -40,10 +39,6 @@ def _instantiate_dict(node: DictConfig | None) -> list[Any]:
     if not node:
         return []
     return [instantiate(v) for v in node.values() if v is not None and "_target_" in v]
-
-
-def _trainer(cfg: DictConfig, max_steps: int, callbacks: list, loggers: list | bool) -> L.Trainer:
-    return instantiate(cfg.trainer, max_steps=max_steps, callbacks=callbacks, logger=loggers)
 
 
 def _first(callbacks: list, kind: type) -> Any:
@@ -91,14 +86,12 @@ def run(cfg: DictConfig) -> dict[str, Any]:
         num_classes=data.num_classes,
         seed=cfg.seed,
     )
-    if N > 0:
-        module.begin_phase(PRETRAIN_STREAM)
-        _trainer(cfg, N, [], False).fit(module, data.stream_loader(pre_stream, 0, N))
+    pretrain_info = pretrain(cfg, module, data, pre_stream, N)
 
     callbacks = _instantiate_dict(cfg.callbacks)
     loggers = _instantiate_dict(cfg.logger)
     module.begin_phase(WINDOW_STREAM)
-    window = _trainer(cfg, t, callbacks, loggers or False)
+    window = make_trainer(cfg, t, callbacks, loggers or False)
     window.fit(module, data.stream_loader(win_stream, 0, t))
     test_acc = float(window.test(module, data.test_dataloader(), verbose=False)[0]["test_acc"])
 
@@ -127,6 +120,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
         "wall_time_s": time.perf_counter() - start,
         "config": OmegaConf.to_container(cfg, resolve=True),
         "curves": curves,
+        **pretrain_info,
     }
     write_json_atomic(out_dir / "results.json", results)
     return results
