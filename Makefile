@@ -4,10 +4,10 @@ PYTHON ?= python3.11
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: help install test test-slow lint format run clean
+.PHONY: help install test test-slow lint format run clean bench sweep-mini analyze
 
 help: ## Show this help
-	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
+	@grep -E '^[a-zA-Z_%-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
 
 install: ## Create .venv and install unlearn (editable) with its test extra
 	$(PYTHON) -m venv $(VENV)
@@ -21,15 +21,51 @@ test-slow: ## Run the slow tests as well
 	$(PY) -m pytest -q -m ''
 
 lint: ## Lint and check formatting with ruff
-	$(PY) -m ruff check unlearn tests
-	$(PY) -m ruff format --check unlearn tests
+	$(PY) -m ruff check unlearn tests bench hydra_plugins
+	$(PY) -m ruff format --check unlearn tests bench hydra_plugins
 
 format: ## Format the code with ruff
 	$(PY) -m ruff check --fix unlearn tests
 	$(PY) -m ruff format unlearn tests
 
+bench: ## Benchmarks: framework vs bare PyTorch, tracking, σ engines, twin (writes bench/results.json)
+	$(PY) bench/run_all.py
+
 run: ## Run the default job (digits, small CNN, CPU)
 	$(PY) -m unlearn
+
+# Sweeps (multirun_sweeps/NAME.yaml): each writes multirun/NAME/<time>/, then analyses it.
+SWEEPS := $(sort $(basename $(notdir $(wildcard multirun_sweeps/*.yaml))))
+MINI_SWEEPS := $(filter %_mini,$(SWEEPS))
+STAMP := $(shell date +%Y-%m-%d_%H-%M-%S)
+DRY := $(filter 1 yes true,$(DRY_RUN))
+
+sweep-mini: ## Run every *_mini sweep (CPU, digits) into multirun/mini/<time>/ and analyse them together
+ifneq ($(DRY),)
+	@for s in $(MINI_SWEEPS); do $(PY) -m unlearn.sweeps $$s $(ARGS) || exit 1; done
+else
+	@start=$$(date +%s); status=0; mkdir -p multirun/mini/$(STAMP); \
+	for s in $(MINI_SWEEPS); do \
+		echo "== $$s"; \
+		$(PY) -m unlearn -m +sweep=$$s hydra.sweep.dir=multirun/mini/$(STAMP)/$$s $(ARGS) \
+			> multirun/mini/$(STAMP)/$$s.log 2>&1 || { status=1; echo "   $$s failed: multirun/mini/$(STAMP)/$$s.log"; }; \
+	done; \
+	$(PY) -m unlearn.analyze multirun/mini/$(STAMP) || status=1; \
+	echo "sweep-mini: $$(( $$(date +%s) - start )) s wall; report: multirun/mini/$(STAMP)/report.md"; \
+	exit $$status
+endif
+
+sweep-%: ## Run sweep NAME and analyse it (DRY_RUN=1: only list its jobs; ARGS="...": more overrides)
+ifneq ($(DRY),)
+	@$(PY) -m unlearn.sweeps $* $(ARGS)
+else
+	$(PY) -m unlearn -m +sweep=$* hydra.sweep.dir=multirun/$*/$(STAMP) $(ARGS)
+	$(PY) -m unlearn.analyze multirun/$*/$(STAMP)
+endif
+
+analyze: ## Write summary.csv, report.md and figures/ into a sweep folder: make analyze SWEEP=multirun/...
+	@test -n "$(SWEEP)" || { echo "usage: make analyze SWEEP=<sweep folder>" >&2; exit 2; }
+	$(PY) -m unlearn.analyze $(SWEEP)
 
 clean: ## Remove run outputs and caches (keeps .venv)
 	rm -rf outputs multirun .pytest_cache .ruff_cache

@@ -6,18 +6,29 @@ and what is allowed; `python -m unlearn` prints it and exits with status 2.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable
 
 from omegaconf import DictConfig
+from omegaconf.errors import OmegaConfBaseException
+
+from unlearn.schema import extra_keys
 
 
 class ConfigError(ValueError):
     """A bad config value; the message is one line: key, value, what is allowed."""
 
 
+def show(value: object) -> str:
+    """A value as the user would type it (a float field holding -2 shows as -2, not -2.0)."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return repr(value)
+
+
 def _require(ok: bool, key: str, value: object, allowed: str) -> None:
     if not ok:
-        raise ConfigError(f"{key}={value!r}: allowed {allowed}")
+        raise ConfigError(f"{key}={show(value)}: allowed {allowed}")
 
 
 def _is_int(value: object) -> bool:
@@ -42,7 +53,7 @@ def check_steps(cfg: DictConfig) -> None:
         steps, epochs = cfg.get(steps_key), cfg.get(epochs_key)
         if steps is not None and epochs is not None:
             raise ConfigError(
-                f"{steps_key}={steps!r} and {epochs_key}={epochs!r} are both set: "
+                f"{steps_key}={show(steps)} and {epochs_key}={show(epochs)} are both set: "
                 f"allowed one of them (steps or epochs)"
             )
         if steps is None and epochs is None:
@@ -54,7 +65,30 @@ def check_steps(cfg: DictConfig) -> None:
 
 
 def validate(cfg: DictConfig) -> None:
-    """All checks that need only the config (data-dependent ones run after data setup)."""
+    """All checks that need only the config (data-dependent ones run after data setup).
+
+    Keys added with ``+key=value`` to a typed node and values that do not resolve are
+    reported like any other bad value: one line, key and what is allowed.
+    """
+    for key, allowed in extra_keys(cfg):
+        raise ConfigError(
+            f"{key}: unknown key{did_you_mean(key, allowed)}; allowed keys: {', '.join(allowed)}"
+        )
+    try:
+        _check_values(cfg)
+    except OmegaConfBaseException as err:
+        key = getattr(err, "full_key", None) or "config"
+        reason = " ".join(str(err).split("\n")[0].split())
+        raise ConfigError(f"{key}: {reason}; allowed a value that resolves") from err
+
+
+def did_you_mean(key: str, allowed: Iterable[str]) -> str:
+    """' (did you mean X?)' for the allowed name closest to the last part of `key`, or ''."""
+    close = difflib.get_close_matches(key.rsplit(".", 1)[-1], list(allowed), n=1, cutoff=0.7)
+    return f" (did you mean {close[0]}?)" if close else ""
+
+
+def _check_values(cfg: DictConfig) -> None:
     _require(_is_int(cfg.seed) and cfg.seed >= 0, "seed", cfg.seed, "an integer >= 0")
     _require(_is_number(cfg.lr) and cfg.lr > 0, "lr", cfg.lr, "a number > 0")
     _require(_is_number(cfg.gamma) and cfg.gamma >= 0, "gamma", cfg.gamma, "a number >= 0")
@@ -62,13 +96,22 @@ def validate(cfg: DictConfig) -> None:
         _require(_is_int(cfg[key]) and cfg[key] >= 1, key, cfg[key], "an integer >= 1")
     for key in ("track_every", "verify_every"):
         _require(_is_int(cfg[key]) and cfg[key] >= 1, key, cfg[key], "an integer >= 1")
+    every = cfg.get("checkpoint_every")
+    _require(
+        every is None or (_is_int(every) and every >= 1),
+        "checkpoint_every",
+        every,
+        "an integer >= 1, or null (no window checkpoints)",
+    )
+    det = cfg.get("deterministic", True)
+    _require(isinstance(det, bool), "deterministic", det, "true or false")
     check_steps(cfg)
     if "l2_lambda" in cfg.loss:
         lam = cfg.loss.l2_lambda
         _require(_is_number(lam) and lam >= 0, "loss.l2_lambda", lam, "a number >= 0")
     if "sd_normalization" in cfg.loss:
         _choice(cfg, "loss.sd_normalization", ("reference", "paper"))
-    _choice(cfg, "sigma.engine", ("power", "pyhessian"))
+    _choice(cfg, "sigma.engine", ("power", "lanczos", "pyhessian"))
     _choice(cfg, "sigma.definition", ("spectral_norm", "sqrt_top_eig"))
     _choice(cfg, "sigma.at", ("current", "initial"))
     _require(
@@ -115,8 +158,9 @@ def prefer_given_unit(cfg: DictConfig, given: Iterable[str]) -> None:
     given = {g.lstrip("+~") for g in given}
     for steps_key, epochs_key in (("N", "N_epochs"), ("t", "t_epochs")):
         if steps_key in given and epochs_key in given:
+            steps, epochs = show(cfg.get(steps_key)), show(cfg.get(epochs_key))
             raise ConfigError(
-                f"{steps_key}={cfg.get(steps_key)!r} and {epochs_key}={cfg.get(epochs_key)!r} "
+                f"{steps_key}={steps} and {epochs_key}={epochs} "
                 "are both given: allowed one of them (steps or epochs)"
             )
         if steps_key in given:

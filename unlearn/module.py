@@ -13,10 +13,12 @@ import torch
 from torch import Tensor, nn
 from torchmetrics.classification import MulticlassAccuracy
 
+from unlearn.divergence import DivergenceGuard
 from unlearn.math.params import trainable
 from unlearn.rng import derive_seed, seeded_scope
 
 OptimizerFactory = Callable[[Iterable[nn.Parameter]], torch.optim.Optimizer]
+PHASES = {0: "pretrain", 1: "window"}  # stream id → phase name in divergence reports
 
 
 class UnlearnModule(L.LightningModule):
@@ -28,6 +30,7 @@ class UnlearnModule(L.LightningModule):
         optimizer: a factory, e.g. ``functools.partial(torch.optim.SGD, lr=0.01)``.
         num_classes: for the test accuracy.
         seed: run seed; step seeds derive from it.
+        check_every: on GPU, look for a non-finite loss every k steps (CPU: every step).
     """
 
     def __init__(
@@ -37,12 +40,14 @@ class UnlearnModule(L.LightningModule):
         optimizer: OptimizerFactory,
         num_classes: int,
         seed: int = 0,
+        check_every: int = 1,
     ) -> None:
         super().__init__()
         self.net = net
         self.objective = objective
         self.optimizer_factory = optimizer
         self.seed = seed
+        self.guard = DivergenceGuard(check_every)
         self.stream_id = 0
         self.stream_start = 0
         self.last_step_seed = 0
@@ -52,6 +57,7 @@ class UnlearnModule(L.LightningModule):
         """Point the step seeds at a phase's stream, starting at stream step `start`."""
         self.stream_id = stream_id
         self.stream_start = start
+        self.guard.start(PHASES.get(stream_id, f"stream {stream_id}"))
 
     @property
     def lr(self) -> float:
@@ -62,13 +68,17 @@ class UnlearnModule(L.LightningModule):
         """Batch objective of `net` on (x, y) over `nominal_size`, randomness seeded by `seed`."""
         with seeded_scope(seed, x.device):
             outputs = net(x)
-        return self.objective.batch_loss(outputs, y, trainable(net).values(), nominal_size)
+        # the weight term needs the parameters only when λ > 0: skip the walk otherwise
+        params = trainable(net).values() if getattr(self.objective, "l2_lambda", 1.0) else ()
+        return self.objective.batch_loss(outputs, y, params, nominal_size)
 
     def training_step(self, batch: tuple[Tensor, Tensor, Tensor], batch_idx: int) -> Tensor:
         x, y, _ = batch
         step = self.stream_start + self.trainer.global_step
         self.last_step_seed = derive_seed(self.seed, self.stream_id, step)
-        return self.loss_on(self.net, x, y, x.shape[0], self.last_step_seed)
+        loss = self.loss_on(self.net, x, y, x.shape[0], self.last_step_seed)
+        self.guard.observe(loss, step + 1, self.stream_start + self.trainer.max_steps)
+        return loss
 
     def test_step(self, batch: tuple[Tensor, Tensor, Tensor], batch_idx: int) -> None:
         x, y, _ = batch

@@ -1,13 +1,29 @@
-"""Pretraining M_0 → M_N: the phase before the window, on its own seeded stream."""
+"""Pretraining M_0 → M_N: the phase before the window, on its own seeded stream, through the cache.
+
+Step s of pretraining sees the batch `stream.indices(s)` and the step seed (seed, 0, s),
+whatever step the phase started at. So pretraining from a cached M_k over steps k … N−1
+gives the same M_N, bit for bit on CPU, as pretraining from M_0 (the optimiser's state
+is cached too, for optimisers that have one). `pretrain.*` in the config:
+
+    cache: true                 # use and fill the cache in paths.cache_dir
+    save_every_epochs: null     # also keep M at every k epochs on the way to N
+    save_at_epochs: []          # ... and at these epochs (the N grid of a sweep)
+"""
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
 import lightning as L
+import torch
 from hydra.utils import instantiate
 from omegaconf import DictConfig
+from typing_extensions import override
 
+from unlearn.cache import PretrainCache, trajectory_material
+from unlearn.config import ConfigError
 from unlearn.data.arrays import ArrayDataModule
 from unlearn.data.stream import BatchStream
 from unlearn.module import UnlearnModule
@@ -22,11 +38,129 @@ def make_trainer(
     return instantiate(cfg.trainer, max_steps=max_steps, callbacks=callbacks, logger=loggers)
 
 
+def check_accelerator(cfg: DictConfig) -> None:
+    """A GPU trainer on a machine without one is a config error, not a Lightning traceback."""
+    accelerator = str(cfg.trainer.accelerator)
+    if accelerator in ("gpu", "cuda") and not torch.cuda.is_available():
+        raise ConfigError(
+            f"trainer.accelerator={accelerator!r}: no CUDA GPU on this machine; "
+            "allowed trainer=cpu (or trainer.accelerator=auto)"
+        )
+
+
+def _is_number(x: object) -> bool:
+    return isinstance(x, int | float) and not isinstance(x, bool)
+
+
+def save_steps(settings: Any, steps_per_epoch: int, start: int, stop: int) -> set[int]:
+    """Steps in (start, stop] at which pretraining leaves a checkpoint: stop, and the
+    `save_every_epochs` / `save_at_epochs` points (rounded as `N_epochs` is)."""
+    epochs: list[float] = list(settings.get("save_at_epochs") or [])
+    every = settings.get("save_every_epochs")
+    if every:
+        epochs += [k * every for k in range(1, int(stop / (every * steps_per_epoch)) + 1)]
+    steps = {int(round(float(e) * steps_per_epoch)) for e in epochs} | {stop}
+    return {s for s in steps if start < s <= stop}
+
+
+def check_settings(settings: Any) -> None:
+    """`pretrain.*`: one-line ConfigError for a bad value."""
+    cache = settings.get("cache", True)
+    if not isinstance(cache, bool):
+        raise ConfigError(f"pretrain.cache={cache!r}: allowed true or false")
+    every = settings.get("save_every_epochs")
+    if every is not None and not (_is_number(every) and every > 0):
+        raise ConfigError(f"pretrain.save_every_epochs={every!r}: allowed null or a number > 0")
+    for e in settings.get("save_at_epochs") or []:
+        if not (_is_number(e) and e >= 0):
+            raise ConfigError(f"pretrain.save_at_epochs: {e!r}: allowed numbers >= 0")
+
+
+def _check_writable(directory: Path, root: str) -> None:
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        writable = os.access(directory, os.W_OK)
+    except OSError:
+        writable = False
+    if not writable:
+        raise ConfigError(
+            f"paths.cache_dir={root!r}: cannot write there; "
+            "allowed a writable folder (or UNLEARN_CACHE=PATH), or pretrain.cache=false"
+        )
+
+
+class SaveToCache(L.Callback):
+    """Writes a cache entry after each of `steps` (stream steps, counted from 0)."""
+
+    def __init__(self, cache: PretrainCache, start: int, steps: set[int]) -> None:
+        self.cache = cache
+        self.start = start
+        self.steps = steps
+
+    @override
+    def on_train_batch_end(
+        self, trainer: L.Trainer, pl_module: L.LightningModule, *args: Any
+    ) -> None:
+        step = self.start + trainer.global_step
+        if step in self.steps:
+            self.cache.save(step, pl_module.net, trainer.optimizers[0])
+
+
+class RestoreOptimizer(L.Callback):
+    """Loads a cached optimiser state when the phase starts (momentum buffers and the like)."""
+
+    def __init__(self, state: dict[str, Any]) -> None:
+        self.state = state
+
+    @override
+    def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        trainer.optimizers[0].load_state_dict(self.state)
+
+
+def _train(
+    cfg: DictConfig,
+    module: UnlearnModule,
+    data: ArrayDataModule,
+    stream: BatchStream,
+    start: int,
+    stop: int,
+    callbacks: list,
+) -> None:
+    module.begin_phase(PRETRAIN_STREAM, start)
+    trainer = make_trainer(cfg, stop - start, callbacks, False)
+    trainer.fit(module, data.stream_loader(stream, start, stop - start))
+
+
 def pretrain(
     cfg: DictConfig, module: UnlearnModule, data: ArrayDataModule, stream: BatchStream, N: int
 ) -> dict[str, Any]:
-    """Train `module` for steps [0, N) of `stream`; returns facts for results.json."""
-    if N > 0:
-        module.begin_phase(PRETRAIN_STREAM)
-        make_trainer(cfg, N, [], False).fit(module, data.stream_loader(stream, 0, N))
-    return {}
+    """Bring `module` to M_N: from the cache, from its longest cached prefix, or from M_0.
+
+    Returns facts for results.json: ``pretrain_cache`` is ``"hit"``, ``"prefix:<k>"`` (k
+    steps reused), ``"miss"``, or ``"off"`` (cache disabled, or N = 0: nothing to train).
+    """
+    check_accelerator(cfg)
+    settings = cfg.get("pretrain") or {}
+    check_settings(settings)
+    if N == 0:
+        return {"pretrain_cache": "off"}
+    if not settings.get("cache", True):
+        _train(cfg, module, data, stream, 0, N, [])
+        return {"pretrain_cache": "off"}
+    assert data.train_set is not None
+    material = trajectory_material(cfg, data.train_set.x, data.train_set.y)
+    cache = PretrainCache(cfg.paths.cache_dir, material)
+    _check_writable(cache.dir, str(cfg.paths.cache_dir))
+    with cache.lock():
+        start, entry = cache.longest_prefix(N)
+        callbacks: list[L.Callback] = []
+        if entry is not None:
+            module.net.load_state_dict(entry["net"])
+            callbacks.append(RestoreOptimizer(entry["optimizer"]))
+        if start < N:
+            saves = save_steps(settings, stream.steps_per_epoch, start, N)
+            _train(
+                cfg, module, data, stream, start, N, [*callbacks, SaveToCache(cache, start, saves)]
+            )
+    status = "hit" if start == N else "miss" if start == 0 else f"prefix:{start}"
+    return {"pretrain_cache": status, "pretrain_cache_key": cache.key}

@@ -4,26 +4,47 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
+
+from unlearn.atomic import write_text_atomic
 
 
 def write_json_atomic(path: str | Path, obj: Any) -> None:
     """Write JSON to a temporary file beside `path`, then rename: readers never see half a file."""
+    write_text_atomic(path, json.dumps(obj, indent=2, allow_nan=True))
+
+
+FINISHED = ("ok", "diverged")  # a run with one of these statuses is never run or written again
+
+
+class FinishedRunError(FileExistsError):
+    """A finished run's results.json is in the way: it is never overwritten."""
+
+
+def read_results(path: str | Path) -> dict[str, Any] | None:
+    """The results.json at `path`, or None if there is none (ValueError if it is not JSON)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    if not path.exists():
+        return None
     try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(obj, f, indent=2, allow_nan=True)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        return json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ValueError(f"{path}: not a results.json ({err})") from err
+
+
+def write_results(path: str | Path, results: dict[str, Any]) -> None:
+    """`write_json_atomic`, except over a finished run's results.json (FinishedRunError).
+
+    A failed run's file may be replaced: retrying it is the point of running it again.
+    """
+    try:
+        existing = read_results(path)
+    except ValueError:
+        existing = None
+    if existing is not None and existing.get("status") in FINISHED:
+        raise FinishedRunError(f"{path}: a finished run's results.json is never overwritten")
+    write_json_atomic(path, results)
 
 
 def _fmt(value: Any) -> str:

@@ -17,11 +17,23 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from unlearn.callbacks import HessianSpectrum, Unlearner, UnlearningError, WeightDrift
+from unlearn.checkpointing import (
+    WindowCheckpoint,
+    check_output_dir,
+    checkpoint_dir,
+    find_resume,
+    identity,
+    remove_checkpoints,
+)
 from unlearn.config import check_data, check_window, resolve_steps, validate
 from unlearn.data.arrays import ArrayDataModule
+from unlearn.forget import check_forget
+from unlearn.methods import check_method
 from unlearn.module import UnlearnModule
+from unlearn.preflight import check_model_fits
 from unlearn.pretrain import PRETRAIN_STREAM, WINDOW_STREAM, make_trainer, pretrain
-from unlearn.results import write_json_atomic
+from unlearn.privacy import check_prs, privacy_risk
+from unlearn.results import write_results
 
 for _name in ("lightning.pytorch", "lightning.fabric", "lightning"):
     logging.getLogger(_name).setLevel(logging.WARNING)
@@ -30,6 +42,7 @@ for _message in (
     ".*smaller than the logging interval.*",
     ".*does not have many workers.*",
     ".*LeafSpec.*is deprecated.*",
+    ".*dataloader is not resumable.*",  # the window's sampler restarts at the restored step
 ):
     warnings.filterwarnings("ignore", message=_message)
 
@@ -67,12 +80,20 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     """Run one job and return what it measured (also written to `paths.output_dir`)."""
     start = time.perf_counter()
     validate(cfg)
+    check_method(cfg)
     out_dir = Path(cfg.paths.output_dir)
+    run_id = identity(cfg)
+    finished = check_output_dir(out_dir, run_id)  # a finished run is returned, never rerun
+    if finished is not None:
+        return finished
+    resume = find_resume(out_dir, run_id) if cfg.get("checkpoint_every") else None
     L.seed_everything(cfg.seed, workers=True, verbose=False)
 
     data: ArrayDataModule = instantiate(cfg.data)
     data.setup("fit")
     check_data(cfg, data.num_train)
+    check_forget(cfg.forget, data.train_set.y)
+    check_prs(cfg, data.train_set.y, data.test_set.y)
     pre_stream = data.stream(cfg.pretrain_batch_size, cfg.seed, PRETRAIN_STREAM)
     win_stream = data.stream(cfg.batch_size, cfg.seed, WINDOW_STREAM)
     N = resolve_steps(cfg.N, cfg.N_epochs, pre_stream.steps_per_epoch)
@@ -85,14 +106,29 @@ def run(cfg: DictConfig) -> dict[str, Any]:
         optimizer=instantiate(cfg.optimizer),
         num_classes=data.num_classes,
         seed=cfg.seed,
+        check_every=cfg.track_every,  # NaN/inf loss check on GPU: at tracking events only
     )
-    pretrain_info = pretrain(cfg, module, data, pre_stream, N)
+    check_model_fits(cfg, data, module.net)
+    # a resumed run's weights come from its window checkpoint: pretraining is not repeated
+    pretrain_info = (
+        resume.extra["pretrain"] if resume else pretrain(cfg, module, data, pre_stream, N)
+    )
 
     callbacks = _instantiate_dict(cfg.callbacks)
+    if cfg.get("checkpoint_every"):  # last: it saves what the other callbacks hold at its step
+        extra = {"pretrain": pretrain_info}
+        callbacks.append(
+            WindowCheckpoint(checkpoint_dir(out_dir), cfg.checkpoint_every, run_id, extra)
+        )
     loggers = _instantiate_dict(cfg.logger)
     module.begin_phase(WINDOW_STREAM)
     window = make_trainer(cfg, t, callbacks, loggers or False)
-    window.fit(module, data.stream_loader(win_stream, 0, t))
+    window.fit(
+        module,
+        data.stream_loader(win_stream, 0, t, resume_at=resume.step if resume else 0),
+        ckpt_path=resume.path if resume else None,
+        weights_only=True,
+    )
     test_acc = float(window.test(module, data.test_dataloader(), verbose=False)[0]["test_acc"])
 
     curves = _curves(callbacks)
@@ -118,9 +154,24 @@ def run(cfg: DictConfig) -> dict[str, Any]:
         "twin_seconds": unlearner.twin_seconds if unlearner else float("nan"),
         "sigma_iterations": spectrum.iterations if spectrum else [],
         "wall_time_s": time.perf_counter() - start,
+        "deterministic": bool(cfg.get("deterministic", True)),
+        "resumed_at_step": resume.step if resume else None,
+        "checkpoint_seconds": sum(
+            c.save_seconds for c in callbacks if isinstance(c, WindowCheckpoint)
+        ),
+        "config_hash": run_id,
         "config": OmegaConf.to_container(cfg, resolve=True),
         "curves": curves,
         **pretrain_info,
+        **(unlearner.summary() if unlearner else {}),
     }
-    write_json_atomic(out_dir / "results.json", results)
+    if cfg.get("prs") and unlearner and unlearner.final_unlearned is not None:
+        epochs = N / pre_stream.steps_per_epoch + t / win_stream.steps_per_epoch
+        assert unlearner.twin is not None and unlearner.forget_indices is not None
+        results |= privacy_risk(
+            cfg, data, module.net, unlearner.final_unlearned, unlearner.twin.net,
+            unlearner.forget_indices, epochs,
+        )  # fmt: skip
+    write_results(out_dir / "results.json", results)
+    remove_checkpoints(out_dir)
     return results

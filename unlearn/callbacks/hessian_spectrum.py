@@ -27,7 +27,7 @@ from unlearn.math.params import snapshot
 from unlearn.math.pyhessian_engine import pyhessian_spectrum
 from unlearn.rng import derive_seed
 
-ENGINES = ("power", "pyhessian")
+ENGINES = ("power", "lanczos", "pyhessian")
 DEFINITIONS = ("spectral_norm", "sqrt_top_eig")
 AT = ("current", "initial")
 
@@ -37,7 +37,8 @@ class HessianSpectrum(L.Callback):
 
     Args:
         every_n_steps: k ≥ 1.
-        engine: ``power`` (own double-backward power iteration) or ``pyhessian``.
+        engine: ``power`` (own double-backward power iteration), ``lanczos`` (own, same
+            tolerance test, fewer Hessian-vector products) or ``pyhessian`` (reference).
         definition: ``spectral_norm`` (max |λ|) or ``sqrt_top_eig`` (the reference code's).
         at: ``current`` weights or ``initial`` (w_0).
         max_iter: cap on Hessian-vector products per estimate.
@@ -49,7 +50,7 @@ class HessianSpectrum(L.Callback):
     def __init__(
         self,
         every_n_steps: int = 1,
-        engine: Literal["power", "pyhessian"] = "power",
+        engine: Literal["power", "lanczos", "pyhessian"] = "lanczos",
         definition: SigmaDefinition = "spectral_norm",
         at: Literal["current", "initial"] = "current",
         max_iter: int = 100,
@@ -94,7 +95,7 @@ class HessianSpectrum(L.Callback):
 
     @override
     def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        if self.at == "initial":
+        if self.at == "initial" and trainer.global_step == 0:  # resumed: w_0 is restored
             self.w0 = snapshot(pl_module.net)
 
     def estimate(
@@ -122,6 +123,8 @@ class HessianSpectrum(L.Callback):
             tol=self.tol,
             seed=seed,
             init=self._vector if self.warm_start else None,
+            method=self.engine,
+            first_check=max(2, self.iterations[-1] - 2) if self.iterations else 4,
         )
 
     @override

@@ -1,20 +1,20 @@
-"""Unlearner: forgets a set with the single-gradient update and measures how well it did
-against the verification twin trained in lock-step (SPEC.md §"Verification twin").
+"""Unlearner: forgets a set with one unlearning method and measures how well it did against
+the verification twin trained in lock-step (SPEC.md §"Verification twin").
 
 At every step the twin takes the same batch minus the forgotten samples, with the same
-step seed. Steps whose batch held forgotten samples are recorded; the update
-η Σ (1/b_s) Σ_{x∈F∩B_s} ∇ℓ(w_ref; x) is added to w_t to give w''. Every
-`verify_every` steps (and at the last) it logs v = ‖w' − w''‖ and, as the baseline of
-doing nothing, v_none = ‖w' − w‖.
+step seed. Around each step whose batch held forgotten samples the method is told
+(`before_step`, `after_step`); every `verify_every` steps (and at the last) the callback
+logs v = ‖w' − w''‖ with w'' from the method and, as the baseline of doing nothing,
+v_none = ‖w' − w‖. Methods live in `unlearn.methods`, one per file.
 
-Requires the module to expose ``net``, ``objective``, ``loss_on`` and ``last_step_seed``
-(see `unlearn.module.UnlearnModule`).
+Requires the module to expose ``net``, ``objective``, ``loss_on``, ``lr`` and
+``last_step_seed`` (see `unlearn.module.UnlearnModule`), and batches ``(x, y, idx)``.
 """
 
 from __future__ import annotations
 
 import time
-from typing import Any, Literal
+from typing import Any
 
 import lightning as L
 import torch
@@ -23,26 +23,40 @@ from typing_extensions import override
 
 from unlearn.callbacks.schedule import is_event, log_to_loggers, window_step
 from unlearn.forget import FirstBatch, ForgetSet
-from unlearn.math.params import distance, snapshot, trainable
-from unlearn.math.single_gradient import ForgetStep, forget_gradient
+from unlearn.math.params import distance, trainable
+from unlearn.math.single_gradient import ForgetStep
+from unlearn.methods import Cost, UnlearningMethod, build
 from unlearn.twin import LockstepTwin, PartialBatch
 
 
+def _train_labels(trainer: L.Trainer, n_fallback: int) -> Tensor:
+    dataset = trainer.train_dataloader.dataset
+    labels = getattr(dataset, "y", None)
+    return labels if isinstance(labels, Tensor) else torch.zeros(n_fallback, dtype=torch.long)
+
+
 class Unlearner(L.Callback):
-    """Single-gradient unlearning with its lock-step verification twin.
+    """Unlearning by `method` with its lock-step verification twin.
 
     Args:
         forget: the forget set (default: the window's first batch).
+        method: a method name (``single_gradient``, ``amnesiac``, ``none``, ``retrain``) or
+            an `UnlearningMethod` instance.
         verify_every: k_v ≥ 1.
-        w_ref: ``initial`` (w_0, default) or ``final`` (w_t, §8.3's formula).
+        w_ref: single_gradient's reference weights, ``initial`` (w_0) or ``final`` (w_t).
         partial_batch: the twin's normalisation of a batch that lost some samples.
+
+    Example::
+
+        trainer = L.Trainer(callbacks=[Unlearner(method="amnesiac", verify_every=5)])
     """
 
     def __init__(
         self,
         forget: ForgetSet | None = None,
+        method: str | UnlearningMethod = "single_gradient",
         verify_every: int = 1,
-        w_ref: Literal["initial", "final"] = "initial",
+        w_ref: str = "initial",
         partial_batch: PartialBatch = "nominal",
     ) -> None:
         if verify_every < 1:
@@ -50,58 +64,60 @@ class Unlearner(L.Callback):
         if w_ref not in ("initial", "final"):
             raise ValueError(f"unlearn.w_ref={w_ref!r}; allowed: initial, final")
         self.forget = forget if forget is not None else FirstBatch()
+        self.method = build(method, w_ref) if isinstance(method, str) else method
         self.verify_every = verify_every
-        self.w_ref = w_ref
         self.partial_batch = partial_batch
         self.twin: LockstepTwin | None = None
-        self.w0: dict[str, Tensor] = {}
         self.forget_indices: Tensor | None = None
         self.records: list[ForgetStep] = []
-        self.update: list[Tensor] = []
         self.steps: list[int] = []
         self.values: list[float] = []
         self.values_none: list[float] = []
-        self.unlearn_seconds = 0.0
-        self.twin_seconds = 0.0
+        self.final_unlearned: list[Tensor] | None = None
+        self.twin_cost = Cost()
+        self._mask: Tensor | None = None
+        self._pending: dict[str, Any] | None = None
 
     @property
     def state_key(self) -> str:
-        return f"Unlearner[verify_every={self.verify_every},w_ref={self.w_ref}]"
+        w_ref = getattr(self.method, "w_ref", None)
+        method = self.method.name + (f",w_ref={w_ref}" if w_ref else "")
+        return f"Unlearner[method={method},verify_every={self.verify_every}]"
+
+    @property
+    def unlearn_cost(self) -> Cost:
+        """The method's cost of unlearning F (the twin's, for exact retraining)."""
+        return self.twin_cost if self.method.uses_twin else self.method.total_cost()
+
+    @property
+    def unlearn_seconds(self) -> float:
+        return self.unlearn_cost.seconds
+
+    @property
+    def twin_seconds(self) -> float:
+        return self.twin_cost.seconds
 
     @override
     def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         self.twin = LockstepTwin(
             pl_module.net, trainer.optimizers[0], pl_module.loss_on, self.partial_batch
         )
-        self.w0 = snapshot(pl_module.net)
-        self.update = [torch.zeros_like(p) for p in self.w0.values()]
+        self.method.start(pl_module.net)
+        if self._pending is not None:  # resuming: the checkpoint replaces the fresh state
+            self._restore(self._pending)
+            self._pending = None
 
-    def _record(self, pl_module: L.LightningModule, record: ForgetStep) -> None:
-        """Keep a forget step; with w_ref=initial its gradient at w_0 is final, so add it now."""
-        self.records.append(record)
-        if self.w_ref == "initial":
-            start = time.perf_counter()
-            grads = forget_gradient(pl_module.net, pl_module.objective, record, self.w0)
-            torch._foreach_add_(self.update, grads, alpha=pl_module.lr)
-            self.unlearn_seconds += time.perf_counter() - start
-
-    def unlearning_update(self, pl_module: L.LightningModule) -> list[Tensor]:
-        """The vector added to w_t: η Σ_s (1/b_s) Σ_{x∈F∩B_s} ∇ℓ(w_ref; x)."""
-        if self.w_ref == "initial":
-            return self.update
-        start = time.perf_counter()
-        here = snapshot(pl_module.net)
-        total = [torch.zeros_like(p) for p in here.values()]
-        for record in self.records:
-            grads = forget_gradient(pl_module.net, pl_module.objective, record, here)
-            torch._foreach_add_(total, grads, alpha=pl_module.lr)
-        self.unlearn_seconds += time.perf_counter() - start
-        return total
-
-    def unlearned_weights(self, pl_module: L.LightningModule) -> list[Tensor]:
-        """w'' = w_t + the single-gradient update."""
-        current = [p.detach() for p in trainable(pl_module.net).values()]
-        return torch._foreach_add(current, self.unlearning_update(pl_module))
+    @override
+    def on_train_batch_start(
+        self, trainer: L.Trainer, pl_module: L.LightningModule, batch: Any, batch_idx: int
+    ) -> None:
+        _, _, idx = batch
+        if self.forget_indices is None:
+            labels = _train_labels(trainer, int(idx.max()) + 1)
+            self.forget_indices = self.forget.resolve(idx, labels).to(idx.device)
+        self._mask = torch.isin(idx, self.forget_indices)
+        if bool(self._mask.any()):
+            self.method.before_step(pl_module.net)
 
     @override
     def on_train_batch_end(
@@ -112,36 +128,103 @@ class Unlearner(L.Callback):
         batch: Any,
         batch_idx: int,
     ) -> None:
-        assert self.twin is not None
-        x, y, idx = batch
-        step = window_step(trainer)
-        if self.forget_indices is None:
-            self.forget_indices = self.forget.resolve(
-                idx, len(trainer.train_dataloader.dataset)
-            ).to(idx.device)
-        mask = torch.isin(idx, self.forget_indices)
+        assert self.twin is not None and self._mask is not None
+        x, y, _ = batch
+        step, mask = window_step(trainer), self._mask
         n_forget = int(mask.sum())
-        start = time.perf_counter()
+        begin = time.perf_counter()
         self.twin.step(x, y, mask, n_forget, pl_module.last_step_seed)
-        self.twin_seconds += time.perf_counter() - start
+        if n_forget < x.shape[0]:
+            self.twin_cost.gradient_evaluations += 1
+            self.twin_cost.samples += x.shape[0] - n_forget
+        self.twin_cost.seconds += time.perf_counter() - begin
         if n_forget:
-            self._record(pl_module, ForgetStep(step, x, y, mask, pl_module.last_step_seed))
+            record = ForgetStep(step, x, y, mask, pl_module.last_step_seed)
+            self.records.append(record)
+            self.method.after_step(pl_module.net, pl_module.objective, record, pl_module.lr)
         if is_event(step, self.verify_every, trainer.max_steps):
             self.verify(trainer, pl_module, step)
+
+    def unlearned_weights(self, pl_module: L.LightningModule) -> list[Tensor]:
+        """w'' from the method, at the current weights."""
+        assert self.twin is not None
+        net, objective = pl_module.net, pl_module.objective
+        return self.method.unlearned(net, objective, pl_module.lr, self.twin.net)
 
     def verify(self, trainer: L.Trainer, pl_module: L.LightningModule, step: int) -> None:
         """Log v = ‖w' − w''‖ and v_none = ‖w' − w‖ at this step (one device sync)."""
         assert self.twin is not None
         twin = list(trainable(self.twin.net).values())
         current = [p.detach() for p in trainable(pl_module.net).values()]
-        v, v_none = torch.stack(
-            [distance(twin, self.unlearned_weights(pl_module)), distance(twin, current)]
-        ).tolist()
+        unlearned = self.unlearned_weights(pl_module)
+        v, v_none = torch.stack([distance(twin, unlearned), distance(twin, current)]).tolist()
         self.steps.append(step)
         self.values.append(v)
         self.values_none.append(v_none)
+        if step == trainer.max_steps:
+            self.final_unlearned = [w.detach().clone() for w in unlearned]
         log_to_loggers(
             trainer,
             {"verification_error": v, "verification_error_no_unlearning": v_none},
             step,
         )
+
+    def summary(self) -> dict[str, Any]:
+        """results.json facts: method, forget set, costs and storage.
+
+        `amnesiac_bytes` is what amnesiac unlearning stores for this forget set, one full
+        update per forget step (measured when it is the method, and the same number
+        otherwise); `amnesiac_bytes_all_steps` is its cost when requests are not known in
+        advance and every step's update must be kept.
+        """
+        assert self.twin is not None
+        param_bytes = sum(p.numel() * p.element_size() for p in trainable(self.twin.net).values())
+        steps = self.twin.steps_taken + self.twin.steps_skipped
+        measured = self.method.storage_bytes if self.method.name == "amnesiac" else None
+        return {
+            "method": self.method.name,
+            "forget": self.forget.name,
+            "unlearn_cost": self.unlearn_cost.as_dict(),
+            "twin_cost": {**self.twin_cost.as_dict(), "steps_skipped": self.twin.steps_skipped},
+            "unlearn_storage_bytes": self.method.storage_bytes,
+            "param_bytes": param_bytes,
+            "amnesiac_bytes": measured if measured is not None else len(self.records) * param_bytes,
+            "amnesiac_bytes_all_steps": steps * param_bytes,
+        }
+
+    @override
+    def state_dict(self) -> dict[str, Any]:
+        twin = self.twin
+        return {
+            "forget_indices": self.forget_indices,
+            "records": [vars(r).copy() for r in self.records],
+            "curves": (self.steps, self.values, self.values_none),
+            "twin_cost": self.twin_cost.as_dict(),
+            "method": self.method.state_dict(),
+            "twin": None
+            if twin is None
+            else {
+                "net": twin.net.state_dict(),
+                "optimizer": twin.optimizer.state_dict(),
+                "counts": (twin.steps_taken, twin.steps_skipped),
+            },
+        }
+
+    @override
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        # Lightning restores callbacks before `on_train_start` builds the twin: keep it till then.
+        if self.twin is None:
+            self._pending = state_dict
+        else:
+            self._restore(state_dict)
+
+    def _restore(self, state: dict[str, Any]) -> None:
+        self.forget_indices = state["forget_indices"]
+        self.records = [ForgetStep(**r) for r in state["records"]]
+        self.steps, self.values, self.values_none = (list(c) for c in state["curves"])
+        self.twin_cost = Cost(**state["twin_cost"])
+        self.method.load_state_dict(state["method"])
+        if state["twin"] is not None and self.twin is not None:
+            self.twin.net.load_state_dict(state["twin"]["net"])
+            self.twin.optimizer.load_state_dict(state["twin"]["optimizer"])
+            self.twin.steps_taken, self.twin.steps_skipped = state["twin"]["counts"]

@@ -41,7 +41,8 @@ class WeightDrift(L.Callback):
 
     @override
     def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        self.w0 = snapshot(pl_module.net)
+        if trainer.global_step == 0:  # a run resumed from a checkpoint keeps its restored w_0
+            self.w0 = snapshot(pl_module.net)
 
     @override
     def on_train_batch_end(

@@ -68,12 +68,15 @@ class ArrayDataModule(L.LightningDataModule):
         """The seeded batch stream of one phase over the training set."""
         return BatchStream(self.num_train, batch_size, seed, stream_id)
 
-    def stream_loader(self, stream: BatchStream, start: int, num_steps: int) -> DataLoader:
-        """A loader over steps [start, start + num_steps) of `stream`."""
+    def stream_loader(
+        self, stream: BatchStream, start: int, num_steps: int, resume_at: int = 0
+    ) -> DataLoader:
+        """A loader over steps [start, start + num_steps) of `stream`; a run resumed after
+        `resume_at` steps gets the rest of them (see `StreamSampler`)."""
         assert self.train_set is not None
         return DataLoader(
             self.train_set,
-            batch_sampler=StreamSampler(stream, start, num_steps),
+            batch_sampler=StreamSampler(stream, start, num_steps, resume_at),
             collate_fn=_keep_batch,
         )
 

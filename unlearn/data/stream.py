@@ -78,16 +78,23 @@ class BatchStream:
 
 
 class StreamSampler(Sampler[list[int]]):
-    """A batch sampler yielding steps [start, start + num_steps) of a `BatchStream`."""
+    """A batch sampler yielding steps [start, start + num_steps) of a `BatchStream`.
 
-    def __init__(self, stream: BatchStream, start: int, num_steps: int) -> None:
+    A run resumed from a checkpoint taken after `resume_at` of those steps yields only the
+    rest; its length stays `num_steps`, because Lightning counts the restored steps in.
+    """
+
+    def __init__(self, stream: BatchStream, start: int, num_steps: int, resume_at: int = 0) -> None:
+        if not 0 <= resume_at <= num_steps:
+            raise ValueError(f"resume_at={resume_at}; allowed: 0 <= resume_at <= {num_steps}")
         self.stream = stream
         self.start = start
         self.num_steps = num_steps
+        self.resume_at = resume_at
 
     def __len__(self) -> int:
         return self.num_steps
 
     def __iter__(self) -> Iterator[list[int]]:
-        for step in range(self.start, self.start + self.num_steps):
+        for step in range(self.start + self.resume_at, self.start + self.num_steps):
             yield self.stream.indices(step).tolist()

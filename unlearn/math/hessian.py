@@ -103,8 +103,10 @@ def hessian_spectrum(
     tol: float = 1e-4,
     seed: int = 0,
     init: list[Tensor] | None = None,
+    method: Literal["power", "lanczos"] = "power",
+    first_check: int = 4,
 ) -> SpectrumEstimate:
-    """Power iteration for the Hessian of `loss_fn` at `params` (default: the current weights).
+    """σ of the Hessian of `loss_fn` at `params` (default: the current weights).
 
     Args:
         net: the module; its mode decides BatchNorm/dropout behaviour, as in training.
@@ -115,6 +117,8 @@ def hessian_spectrum(
         tol: relative tolerance on successive ‖Hv‖.
         seed: seeds both the start vector and any randomness in the forward (dropout).
         init: a start vector (warm start from a previous estimate's `vector`).
+        method: ``power`` iteration or ``lanczos`` (same tolerance test, fewer products).
+        first_check: Lanczos only: products before the first convergence check.
     """
     source = params if params is not None else trainable(net)
     leaves = {n: p.detach().requires_grad_(True) for n, p in source.items()}
@@ -128,6 +132,12 @@ def hessian_spectrum(
         )
 
     gen = torch.Generator().manual_seed(seed)
+    if method == "lanczos":
+        from unlearn.math.lanczos import lanczos
+
+        return lanczos(hvp, list(leaves.values()), max_iter, tol, gen, init, first_check)
+    if method != "power":
+        raise ValueError(f"method={method!r}; allowed: power, lanczos")
     return power_iteration(hvp, list(leaves.values()), max_iter, tol, gen, init)
 
 

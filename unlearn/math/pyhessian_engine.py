@@ -7,6 +7,8 @@ and draws its start vector from the global RNG. The fence keeps the mode, restor
 
 from __future__ import annotations
 
+import importlib
+
 import torch
 from torch import Tensor, nn
 
@@ -39,12 +41,22 @@ def pyhessian_spectrum(
     seed: int = 0,
 ) -> SpectrumEstimate:
     """Top eigenpair of the batch Hessian by pyhessian's power iteration (σ = |λ|)."""
-    from pyhessian import hessian  # local: optional reference engine
+    # the module, not the class of the same name that pyhessian/__init__ exports
+    pyhessian_module = importlib.import_module("pyhessian.hessian")
+
+    products = 0
+    original_hvp = pyhessian_module.hessian_vector_product
+
+    def counted_hvp(*args: object) -> list[Tensor]:
+        nonlocal products
+        products += 1
+        return original_hvp(*args)
 
     params = [p for p in net.parameters() if p.requires_grad]
     saved_grads = [p.grad for p in params]
     saved_buffers = {n: b.clone() for n, b in net.named_buffers()}
     try:
+        pyhessian_module.hessian_vector_product = counted_hvp  # count its products
         for p in params:
             p.grad = None
         with seeded_scope(seed, x.device), torch.enable_grad():
@@ -52,9 +64,12 @@ def pyhessian_spectrum(
             def criterion(outputs: Tensor, targets: Tensor) -> Tensor:
                 return objective.batch_loss(outputs, targets, params)
 
-            engine = hessian(_ModeLocked(net), criterion, data=(x, y), cuda=x.is_cuda)
+            engine = pyhessian_module.hessian(
+                _ModeLocked(net), criterion, data=(x, y), cuda=x.is_cuda
+            )
             values, vectors = engine.eigenvalues(maxIter=max_iter, tol=tol, top_n=1)
     finally:
+        pyhessian_module.hessian_vector_product = original_hvp
         for p, g in zip(params, saved_grads, strict=True):
             p.grad = g
         with torch.no_grad():
@@ -62,5 +77,5 @@ def pyhessian_spectrum(
                 b.copy_(saved_buffers[n])
     lam = torch.tensor(values[0], dtype=x.dtype if x.is_floating_point() else torch.float32)
     return SpectrumEstimate(
-        norm=lam.abs(), rayleigh=lam, iterations=-1, vector=[v.detach() for v in vectors[0]]
+        norm=lam.abs(), rayleigh=lam, iterations=products, vector=[v.detach() for v in vectors[0]]
     )

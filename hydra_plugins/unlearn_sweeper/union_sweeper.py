@@ -1,0 +1,124 @@
+"""UnionSweeper: Hydra's basic sweeper over a union of grids, recording the jobs it launches.
+
+A paper grid is often not one Cartesian product: Table 4 pairs CIFAR-10 with
+γ ∈ {0, …, 20} and CIFAR-100 with γ ∈ {0, …, 250}. So besides BasicSweeper's ``params``
+this sweeper takes ``grids``, a list of products written exactly like ``params``
+(``key: comma-separated values``); the jobs are the grids' jobs one after the other.
+``params`` and the command line apply to every grid (a command-line key replaces the
+grid's), so with no ``grids`` it launches what BasicSweeper would.
+
+Before launching, it writes ``jobs.json`` into the sweep folder: every job's number and
+overrides, so that an analysis can tell a job that has not finished from one that was
+never asked for. A job that fails does not stop the later batches; the sweep raises
+the first failure once every batch has run.
+
+Example (a sweep config, ``# @package _global_``)::
+
+    hydra:
+      sweeper:
+        grids:
+          - {+experiment: "cifar10_resnet18,cifar10_vgg19", gamma: "0,1,5,10,15,20"}
+          - {+experiment: "cifar100_resnet18,cifar100_vgg19", gamma: "0,50,100,150,200,250"}
+        params:
+          N_epochs: 0,10,20,30,40,50
+"""
+
+# no `from __future__ import annotations`: Hydra loads plugins outside sys.modules, where
+# a dataclass cannot resolve string annotations
+import json
+import logging
+import os
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, List, Optional  # noqa: UP035 (OmegaConf reads typing)
+
+from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+from hydra.core.config_store import ConfigStore
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.core.utils import JobReturn, JobStatus
+from omegaconf import OmegaConf
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class UnionSweeperConf:
+    _target_: str = "hydra_plugins.unlearn_sweeper.union_sweeper.UnionSweeper"
+    max_batch_size: Optional[int] = None  # noqa: UP045
+    params: Optional[Dict[str, str]] = None  # noqa: UP006, UP045
+    grids: Optional[List[Dict[str, Any]]] = None  # noqa: UP006, UP045
+
+
+ConfigStore.instance().store(
+    group="hydra/sweeper", name="union", node=UnionSweeperConf, provider="unlearn"
+)
+
+
+def expand(
+    params: Mapping[str, Any] | None,
+    grids: Sequence[Mapping[str, Any]] | None,
+    arguments: Sequence[str],
+    config_loader: Any = None,
+) -> list[list[str]]:
+    """Every job's overrides: for each grid, the product of params, grid and arguments."""
+    parser = OverridesParser.create(config_loader=config_loader)
+    jobs: list[list[str]] = []
+    for grid in grids or [{}]:
+        merged = {**dict(params or {}), **dict(grid or {})}
+        lines = [f"{k}={v}" for k, v in merged.items()] + list(arguments)
+        jobs += BasicSweeper.split_arguments(parser.parse_overrides(lines), None)[0]
+    return jobs
+
+
+def write_jobs(sweep_dir: Path, jobs: Sequence[Sequence[str]]) -> None:
+    """jobs.json in the sweep folder (atomically): [{"num": i, "overrides": [...]}, ...]."""
+    sweep_dir.mkdir(parents=True, exist_ok=True)
+    text = json.dumps([{"num": i, "overrides": list(o)} for i, o in enumerate(jobs)], indent=1)
+    fd, tmp = tempfile.mkstemp(prefix=".jobs.json.", dir=sweep_dir)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+    os.replace(tmp, sweep_dir / "jobs.json")
+
+
+class UnionSweeper(BasicSweeper):
+    """BasicSweeper over `params` × each of `grids`, in order (see the module docstring)."""
+
+    def __init__(
+        self,
+        max_batch_size: int | None = None,
+        params: dict[str, str] | None = None,
+        grids: list[dict[str, str]] | None = None,
+    ) -> None:
+        super().__init__(max_batch_size=max_batch_size, params=params)
+        self.grids = [dict(g) for g in grids] if grids else None
+
+    def sweep(self, arguments: list[str]) -> Any:
+        assert self.config is not None and self.launcher is not None
+        assert self.hydra_context is not None
+        jobs = expand(self.params, self.grids, arguments, self.hydra_context.config_loader)
+        self.overrides = list(self.split_overrides_to_chunks(jobs, self.max_batch_size))
+        sweep_dir = Path(self.config.hydra.sweep.dir)
+        sweep_dir.mkdir(parents=True, exist_ok=True)
+        OmegaConf.save(self.config, sweep_dir / "multirun.yaml")
+        write_jobs(sweep_dir, jobs)
+        log.info("%d jobs (jobs.json in %s)", len(jobs), sweep_dir)
+
+        returns: list[Sequence[JobReturn]] = []
+        failed: list[JobReturn] = []
+        first = 0
+        while not self.is_done():
+            batch = self.get_job_batch()
+            tic = time.perf_counter()
+            self.validate_batch_is_legal(batch)
+            log.debug("validated %d jobs in %.2f s", len(batch), time.perf_counter() - tic)
+            results = self.launcher.launch(batch, initial_job_idx=first)
+            failed += [r for r in results if r.status == JobStatus.FAILED]
+            first += len(batch)
+            returns.append(results)
+        if failed:
+            log.error("%d of %d jobs raised; the first error follows", len(failed), len(jobs))
+            _ = failed[0].return_value  # raises the job's exception
+        return returns

@@ -1,0 +1,112 @@
+"""Section "Pearson r(e, v)": does the unlearning error predict the verification error?
+
+For each sweep, r with its n and 95% Fisher-z interval for every family of runs (along
+t, along γ, per data set: `unlearn.analyze.families`), beside the paper's value for the
+same family, and the e-against-v scatter plots (Figures 9, 10, 11, 12).
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from unlearn.analyze import plots
+from unlearn.analyze.families import Family, along_gamma, along_t, per_dataset, sweep_of
+from unlearn.analyze.paper import describe, paper_r
+
+MAX_ROWS = 12  # more families along t than this are summarised (all are in summary.csv)
+MAX_PANELS = 9
+KINDS = {
+    "t": ("Along t (each run's own curve; Figure 9)", "step"),
+    "gamma": ("Along γ (runs that differ only in γ; Figures 10, 11)", "γ"),
+    "lambda": ("Along λ (ℓ2 runs that differ only in λ; the paper gives no r)", "λ"),
+    "dataset": ("Over all runs of a data set (Figure 12)", "γ"),
+}
+
+
+def paper_text(family: Family) -> str | None:
+    """The paper's r for this family's data set (and model); None if it reports none there."""
+    values = [p for p in paper_r(family.kind, family.data, family.model) if p.data == family.data]
+    return "; ".join(describe(p) for p in values) if values else None
+
+
+def reference_text(kind: str) -> str:
+    """Every r the paper reports for a kind of family (for runs in other settings)."""
+    return "; ".join(describe(p) for p in paper_r(kind)) or "none reported"
+
+
+def _figure(families: list[Family], out_dir: Path, sweep: str, kind: str) -> str:
+    shown = families[:MAX_PANELS]
+    fig, axes = plots.panels(len(shown))
+    for ax, fam in zip(axes, shown, strict=True):
+        plots.scatter(ax, fam.e, fam.v, fam.colour, KINDS[kind][1])
+        ax.set_title(f"{fam.label[:48]}\nr = {fam.corr.r:.3f}, n = {fam.corr.n}", fontsize=8)
+    return plots.save(fig, out_dir, plots.slug(sweep, "r", kind))
+
+
+def _block(kind: str, families: list[Family], out_dir: Path, sweep: str) -> list[str]:
+    title = KINDS[kind][0]
+    lines = ["", f"#### {title}", ""]
+    if kind == "t" and len(families) > MAX_ROWS:
+        rs = [f.corr.r for f in families if f.corr.r == f.corr.r]
+        lines.append(
+            f"{len(families)} runs: median r = {statistics.median(rs):.3f} "
+            f"(min {min(rs):.3f}, max {max(rs):.3f}); each run's r and n are in summary.csv "
+            f"(r_along_t, n_along_t). Paper: {reference_text(kind)}."
+            if rs
+            else f"{len(families)} runs, r undefined (constant e or v)."
+        )
+    elif any(paper_text(f) for f in families):
+        lines += ["| family | Pearson r [95% CI], n | paper |", "|---|---|---|"]
+        lines += [f"| {f.label} | {f.corr.text()} | {paper_text(f) or '—'} |" for f in families]
+    else:
+        lines += ["| family | Pearson r [95% CI], n |", "|---|---|"]
+        lines += [f"| {f.label} | {f.corr.text()} |" for f in families]
+        ref = reference_text(kind)
+        lines += [
+            "",
+            f"Paper, in its own settings (for reference): {ref}."
+            if ref != "none reported"
+            else "The paper reports no r for this family.",
+        ]
+    if kind == "t":
+        lines += [
+            "",
+            "The points of one run are successive states of one trajectory, not independent "
+            "samples: their interval is too narrow.",
+        ]
+    lines += ["", f"![{title}]({_figure(families, out_dir, sweep, kind)})"]
+    return lines
+
+
+def families_by_sweep(rows: list[dict[str, Any]]) -> dict[str, dict[str, list[Family]]]:
+    """sweep → kind → families, from the finished runs."""
+    out: dict[str, dict[str, list[Family]]] = defaultdict(lambda: defaultdict(list))
+    for row in rows:
+        fam = along_t(row)
+        if fam is not None:
+            out[fam.sweep]["t"].append(fam)
+    for fam in along_gamma(rows) + per_dataset(rows):
+        out[fam.sweep][fam.kind].append(fam)
+    for row in rows:  # a sweep with no family still gets its heading
+        out[sweep_of(row)]
+    return out
+
+
+def render(rows: list[dict[str, Any]], out_dir: Path) -> str:
+    """r per family and scatter plots, sweep by sweep."""
+    lines = ["## Pearson r(e, v)", ""]
+    by_sweep = families_by_sweep(rows)
+    if not by_sweep:
+        return "\n".join([*lines, "No finished runs."])
+    lines.append("r with its 95% confidence interval (Fisher z) and n, beside the paper's r.")
+    for sweep, kinds in sorted(by_sweep.items()):
+        lines += ["", f"### {sweep}"]
+        if not any(kinds.values()):
+            lines += ["", "No family with enough points (3 along t or γ, 4 per data set)."]
+        for kind in KINDS:
+            if kinds.get(kind):
+                lines += _block(kind, kinds[kind], out_dir, sweep)
+    return "\n".join(lines)

@@ -1,0 +1,168 @@
+"""One job of `python -m unlearn`, isolated: whatever happens, it leaves a results.json.
+
+A sweep of 160 jobs must not die at job 37. So `run_job` turns what can go wrong into a
+status in the job's results.json and returns normally:
+
+- ``"diverged"``: the loss became NaN or infinite (`unlearn.divergence`); the step,
+  the phase and the reason are recorded. A diverged run is a finished measurement.
+- ``"failed"``: any exception; its type, message and traceback are recorded.
+- a bad config (`ConfigError`) in a single run propagates, so that `python -m unlearn`
+  prints one line and writes nothing; inside a multirun it is recorded as ``"failed"``.
+
+W&B is finished in every case (`unlearn.wandb_run.finish`), so the jobs of a multirun
+never pile into one W&B run.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+
+from unlearn import devices, wandb_run
+from unlearn.config import ConfigError, prefer_given_unit
+from unlearn.divergence import Diverged
+
+log = logging.getLogger(__name__)
+
+EXIT_CODES = {"ok": 0, "failed": 1, "diverged": 3}  # 2: a bad config (`unlearn.__main__`)
+
+
+@dataclass(frozen=True)
+class JobContext:
+    """What a job knows of the Hydra run around it (plain values: testable without Hydra)."""
+
+    multirun: bool = False
+    sweep: str | None = None  # NAME of ``+sweep=NAME``
+    sweep_dir: str | None = None
+    job_num: int | None = None
+    overrides: tuple[str, ...] = ()
+    launcher: str = ""  # the launcher's ``_target_``
+
+    @classmethod
+    def from_hydra(cls) -> JobContext:
+        """The context of the job Hydra is running now."""
+        from hydra.core.hydra_config import HydraConfig
+        from hydra.types import RunMode
+
+        hc = HydraConfig.get()
+        multirun = hc.mode == RunMode.MULTIRUN
+        return cls(
+            multirun=multirun,
+            sweep=hc.runtime.choices.get("sweep"),
+            sweep_dir=str(hc.sweep.dir) if multirun else None,
+            job_num=int(hc.job.num) if multirun else None,
+            overrides=tuple(hc.overrides.task),
+            launcher=str(OmegaConf.select(hc, "launcher._target_", default="") or ""),
+        )
+
+    @property
+    def name(self) -> str:
+        """'job 7' in a multirun, 'run' otherwise (for log lines)."""
+        return f"job {self.job_num}" if self.multirun else "run"
+
+    @property
+    def given(self) -> list[str]:
+        """The keys this job's command line (or sweep) set explicitly."""
+        return [o.split("=", 1)[0] for o in self.overrides if "=" in o]
+
+
+def _knob(cfg: DictConfig, key: str) -> Any:
+    try:
+        return OmegaConf.select(cfg, key, default=None)
+    except Exception:  # noqa: BLE001 (a value that does not resolve is reported as missing)
+        return None
+
+
+def _config(cfg: DictConfig) -> dict[str, Any]:
+    try:
+        return OmegaConf.to_container(cfg, resolve=True)  # type: ignore[return-value]
+    except Exception:  # noqa: BLE001 (keep what was written when it does not resolve)
+        return OmegaConf.to_container(cfg, resolve=False)  # type: ignore[return-value]
+
+
+def failure_results(cfg: DictConfig, status: str, reason: str, **extra: Any) -> dict[str, Any]:
+    """results.json of a run that did not finish: its status, why, and the knobs that place
+    it in its sweep (the metrics are absent)."""
+    results: dict[str, Any] = {"status": status, "reason": reason, **extra}
+    for key in ("N", "N_epochs", "t", "t_epochs", "lr", "batch_size", "gamma", "seed"):
+        results[key] = _knob(cfg, key)
+    try:
+        from unlearn.checkpointing import identity
+
+        results["config_hash"] = identity(cfg)
+    except Exception:  # noqa: BLE001 (no identity: the run is simply not recognised later)
+        pass
+    results["config"] = _config(cfg)
+    return results
+
+
+def _write(cfg: DictConfig, results: dict[str, Any]) -> None:
+    from unlearn.results import write_json_atomic
+
+    try:
+        from unlearn.results import write_results
+    except ImportError:  # pragma: no cover
+        write_results = write_json_atomic
+    try:
+        write_results(Path(cfg.paths.output_dir) / "results.json", results)
+    except FileExistsError:  # a finished run's results.json stays as it is
+        log.warning("results.json of a finished run left as it is")
+
+
+def run_job(
+    cfg: DictConfig, ctx: JobContext, run_fn: Callable[[DictConfig], dict] | None = None
+) -> dict[str, Any]:
+    """Run `run_fn(cfg)` (default `unlearn.run.run`) as one isolated job; returns results.
+
+    Only a bad config of a single run, and interrupts (Ctrl-C, SIGTERM), propagate.
+    """
+    wandb_run.prepare(cfg, ctx)
+    try:
+        results = _attempt(cfg, ctx, run_fn)
+    except BaseException:
+        wandb_run.finish(cfg, None)
+        raise
+    wandb_run.finish(cfg, results)
+    return results
+
+
+def _attempt(
+    cfg: DictConfig, ctx: JobContext, run_fn: Callable[[DictConfig], dict] | None
+) -> dict[str, Any]:
+    if run_fn is None:
+        from unlearn.run import run as run_fn
+    start = time.perf_counter()
+    try:
+        if ctx.launcher.endswith("JoblibLauncher") and ctx.sweep_dir:
+            devices.pin_to_own_gpu(cfg, ctx.sweep_dir)  # hydra/launcher=local_gpus
+        prefer_given_unit(cfg, ctx.given)
+        return run_fn(cfg)
+    except ConfigError as err:
+        if not ctx.multirun:
+            raise
+        results = failure_results(cfg, "failed", f"ConfigError: {err}", error_type="ConfigError")
+        log.error("%s: bad config: %s", ctx.name, err)
+    except Diverged as err:
+        results = failure_results(
+            cfg, "diverged", err.reason, step=err.step, phase=err.phase, loss=err.value
+        )
+        log.warning("%s diverged: %s", ctx.name, err.reason)
+    except Exception as err:  # noqa: BLE001 (any failure is recorded, the sweep goes on)
+        results = failure_results(
+            cfg,
+            "failed",
+            f"{type(err).__name__}: {err}",
+            error_type=type(err).__name__,
+            traceback=traceback.format_exc(),
+        )
+        log.exception("%s failed", ctx.name)
+    results["wall_time_s"] = time.perf_counter() - start
+    _write(cfg, results)
+    return results

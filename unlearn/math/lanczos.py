@@ -1,0 +1,90 @@
+"""Lanczos for the extreme eigenvalues of a symmetric operator given by its products.
+
+Why: the spectral norm max |λ| is an extreme eigenvalue, and Lanczos reaches a given
+tolerance in far fewer Hessian-vector products than power iteration (its Krylov space
+contains the power iterate, so it is never worse). The tridiagonal coefficients stay
+on the device and come to the host only at convergence checks: one synchronisation
+per check, and usually one check per estimate, because the first check is placed at
+the iteration count the previous estimate needed (`first_check`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from unlearn.math.hessian import SpectrumEstimate, _dot, _norm
+
+
+def _ritz(alphas: np.ndarray, betas: np.ndarray) -> tuple[float, np.ndarray]:
+    """The Ritz value of largest magnitude of the tridiagonal T, and its eigenvector in T."""
+    k = len(alphas)
+    T = np.diag(alphas)
+    if k > 1:
+        T += np.diag(betas[: k - 1], 1) + np.diag(betas[: k - 1], -1)
+    values, vectors = np.linalg.eigh(T)
+    i = int(np.argmax(np.abs(values)))
+    return float(values[i]), vectors[:, i]
+
+
+def lanczos(
+    hvp: Callable[[list[Tensor]], list[Tensor]],
+    like: list[Tensor],
+    max_iter: int = 100,
+    tol: float = 1e-4,
+    generator: torch.Generator | None = None,
+    init: list[Tensor] | None = None,
+    first_check: int = 4,
+    check_every: int = 2,
+) -> SpectrumEstimate:
+    """Largest-magnitude eigenvalue by Lanczos with full reorthogonalisation.
+
+    Stops when the largest-magnitude Ritz value changes by less than `tol` relative from
+    one iteration to the next (the same test as `power_iteration`), or after `max_iter`
+    products, or when the Krylov space becomes invariant (then the value is exact).
+    """
+    if init is not None:
+        q = [x.detach().clone() for x in init]
+    else:
+        q = [torch.randn(x.shape, generator=generator, dtype=x.dtype).to(x.device) for x in like]
+    torch._foreach_div_(q, _norm(q))
+    basis: list[list[Tensor]] = []
+    alphas: list[Tensor] = []
+    betas: list[Tensor] = []
+    next_check = max(2, min(first_check, max_iter))
+    prev_value = None
+    value, y = 0.0, np.ones(1)
+    while True:
+        basis.append(q)
+        r = hvp(q)
+        alphas.append(_dot(q, r))
+        for b in basis:  # full reorthogonalisation (twice is enough, once is usually fine)
+            torch._foreach_add_(r, b, alpha=-_dot(b, r))
+        beta = _norm(r)
+        betas.append(beta)
+        k = len(basis)
+        if k >= next_check or k >= max_iter:
+            a = torch.stack(alphas).double().cpu().numpy()  # the one sync of this check
+            bt = torch.stack(betas).double().cpu().numpy()
+            value, y = _ritz(a, bt)
+            prev_value, _ = _ritz(a[:-1], bt[:-1]) if k > 1 else (None, None)
+            invariant = bt[-1] <= 1e-12 * max(abs(value), 1e-30)
+            if (
+                k >= max_iter
+                or invariant
+                or (prev_value is not None and abs(value - prev_value) <= tol * abs(value))
+            ):
+                break
+            next_check = k + check_every
+        q = torch._foreach_div(r, beta)
+    vector = [torch.zeros_like(x) for x in basis[0]]
+    for coef, b in zip(y.tolist(), basis, strict=True):
+        torch._foreach_add_(vector, b, alpha=coef)
+    torch._foreach_div_(vector, _norm(vector))
+    value_t = torch.tensor(value, dtype=torch.float64)  # on the host already: no extra sync
+    return SpectrumEstimate(
+        norm=value_t.abs(), rayleigh=value_t, iterations=len(basis), vector=vector
+    )
