@@ -16,7 +16,7 @@ from common import (
 )
 
 
-def measure(steps: int = 300, reps: int = 5) -> dict:
+def measure(steps: int = 300, reps: int = 9) -> dict:
     out = {}
     for work in (digits_workload(32), cifar_shaped_workload(32)):
         times = interleaved(

@@ -11,7 +11,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 CHILD = """
-import resource, sys
+import sys
 sys.path.insert(0, {bench!r})
 mode = {mode!r}
 if mode == "default":
@@ -29,7 +29,9 @@ else:
     from unlearn.callbacks import Unlearner
     cbs = [Unlearner(verify_every=100)] if mode == "twin" else []
     fit_seconds_per_step(cifar_shaped_workload(32), 200, cbs, 0)
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+# VmHWM, not ru_maxrss: Linux carries ru_maxrss over exec, so a child started by a big
+# parent would report the parent's peak
+print(next(l.split()[1] for l in open("/proc/self/status") if l.startswith("VmHWM")))
 """
 
 
