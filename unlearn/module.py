@@ -7,6 +7,7 @@ verification twin can replay the step's dropout masks exactly (`loss_on`).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import Any
 
 import lightning as L
 import torch
@@ -84,6 +85,11 @@ class UnlearnModule(L.LightningModule):
         x, y, _ = batch
         self.test_acc(self.net(x), y)
         self.log("test_acc", self.test_acc, on_epoch=True)
+
+    def on_before_batch_transfer(self, batch: Any, dataloader_idx: int) -> Any:
+        """Keep the batch's sample indices on the host, so forget masks need no device sync."""
+        self.host_indices = batch[2] if isinstance(batch, tuple | list) and len(batch) > 2 else None
+        return batch
 
     def configure_optimizers(self) -> torch.optim.Optimizer:
         return self.optimizer_factory(self.net.parameters())

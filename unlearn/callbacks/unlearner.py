@@ -76,6 +76,8 @@ class Unlearner(L.Callback):
         self.final_unlearned: list[Tensor] | None = None
         self.twin_cost = Cost()
         self._mask: Tensor | None = None
+        self._n_forget = 0
+        self._forget_host: Tensor | None = None  # forget_indices on the host
         self._pending: dict[str, Any] | None = None
 
     @property
@@ -112,11 +114,20 @@ class Unlearner(L.Callback):
         self, trainer: L.Trainer, pl_module: L.LightningModule, batch: Any, batch_idx: int
     ) -> None:
         _, _, idx = batch
+        # the mask is computed on the host copy of the indices (UnlearnModule keeps it), so
+        # deciding how the twin steps never waits for the device
+        host = getattr(pl_module, "host_indices", None)
+        if host is None or host.shape != idx.shape:
+            host = idx.cpu()
         if self.forget_indices is None:
-            labels = _train_labels(trainer, int(idx.max()) + 1)
-            self.forget_indices = self.forget.resolve(idx, labels).to(idx.device)
-        self._mask = torch.isin(idx, self.forget_indices)
-        if bool(self._mask.any()):
+            labels = _train_labels(trainer, int(host.max()) + 1)
+            self.forget_indices = self.forget.resolve(host, labels).to(idx.device)
+        if self._forget_host is None:
+            self._forget_host = self.forget_indices.cpu()
+        mask = torch.isin(host, self._forget_host)
+        self._n_forget = int(mask.sum())
+        self._mask = mask.to(idx.device, non_blocking=True)
+        if self._n_forget:
             self.method.before_step(pl_module.net)
 
     @override
@@ -130,8 +141,7 @@ class Unlearner(L.Callback):
     ) -> None:
         assert self.twin is not None and self._mask is not None
         x, y, _ = batch
-        step, mask = window_step(trainer), self._mask
-        n_forget = int(mask.sum())
+        step, mask, n_forget = window_step(trainer), self._mask, self._n_forget
         begin = time.perf_counter()
         self.twin.step(x, y, mask, n_forget, pl_module.last_step_seed)
         if n_forget < x.shape[0]:
@@ -220,6 +230,7 @@ class Unlearner(L.Callback):
 
     def _restore(self, state: dict[str, Any]) -> None:
         self.forget_indices = state["forget_indices"]
+        self._forget_host = None
         self.records = [ForgetStep(**r) for r in state["records"]]
         self.steps, self.values, self.values_none = (list(c) for c in state["curves"])
         self.twin_cost = Cost(**state["twin_cost"])
