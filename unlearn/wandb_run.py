@@ -20,6 +20,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from lightning.pytorch.loggers import WandbLogger as LightningWandbLogger
 from omegaconf import DictConfig, OmegaConf, open_dict
 
 if TYPE_CHECKING:
@@ -30,6 +31,15 @@ log = logging.getLogger(__name__)
 # WandbLogger arguments that wandb.init does not take (or takes under another name)
 _LOGGER_ONLY = ("_target_", "log_model", "prefix", "checkpoint_name", "experiment", "offline")
 _LOGGER_ONLY += ("add_file_policy", "anonymous", "save_dir", "version")
+
+
+class WandbLogger(LightningWandbLogger):
+    """Lightning's W&B logger without its ``anonymous=None`` argument, about which W&B
+    prints a deprecation warning at the top of every run."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._wandb_init.pop("anonymous", None)
 
 
 def enabled(cfg: DictConfig) -> bool:
