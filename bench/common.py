@@ -12,12 +12,12 @@ import lightning as L
 import torch
 from torch import nn
 
+import unlearn.run  # noqa: F401  (installs its Lightning log and warning filters)
 from unlearn.data.arrays import IndexedArrays
 from unlearn.data.stream import BatchStream, StreamSampler
 from unlearn.math.losses import TrainingObjective
 from unlearn.models import SmallCNN
 from unlearn.module import UnlearnModule
-from unlearn.run import _instantiate_dict  # noqa: F401  (keeps Lightning's log filters active)
 
 torch.set_num_threads(torch.get_num_threads())
 

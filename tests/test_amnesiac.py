@@ -2,15 +2,13 @@
 closed forms in float64, and on a nonlinear net when the forgotten batch is the last step
 of the window, where subtracting its update must give back the twin up to rounding."""
 
-import lightning as L
 import pytest
 import torch
 from torch import nn
-from torch.utils.data import DataLoader
+from window_fit import as_matrix, fit_window, ls_grad
 
 from unlearn.callbacks import Unlearner
-from unlearn.data.arrays import IndexedArrays
-from unlearn.data.stream import BatchStream, StreamSampler
+from unlearn.data.stream import BatchStream
 from unlearn.forget import Indices
 from unlearn.math.losses import TrainingObjective
 from unlearn.math.params import trainable
@@ -22,32 +20,7 @@ N_SAMPLES, D, K, B, LR = 40, 5, 3, 8, 0.05
 
 def _fit(net, objective, x, y, t, unlearner):
     module = UnlearnModule(net, objective, lambda p: torch.optim.SGD(p, lr=LR), num_classes=K)
-    module.begin_phase(1)
-    stream = BatchStream(len(x), B, seed=0, stream_id=1)
-    loader = DataLoader(
-        IndexedArrays(x, y), batch_sampler=StreamSampler(stream, 0, t), collate_fn=lambda b: b
-    )
-    L.Trainer(
-        max_steps=t,
-        callbacks=[unlearner],
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        accelerator="cpu",
-        precision="64-true",
-    ).fit(module, loader)
-    return module, stream
-
-
-def _matrix(linear: nn.Linear) -> torch.Tensor:
-    return torch.cat([linear.weight.detach(), linear.bias.detach()[:, None]], 1)
-
-
-def _grad(W, X, Y):
-    """Σ_i ∇_W ‖W x̃_i − y_i‖² with x̃ = [x, 1]."""
-    Xa = torch.cat([X, torch.ones(len(X), 1, dtype=X.dtype)], 1)
-    return 2.0 * (Xa @ W.T - Y).T @ Xa
+    return module, fit_window(module, x, y, t, [unlearner], B)
 
 
 @pytest.mark.parametrize("t", [3, 13], ids=["one-epoch", "reshuffled-epochs"])
@@ -57,7 +30,7 @@ def test_amnesiac_matches_closed_form_least_squares(t):
     Y = torch.randn(N_SAMPLES, K, generator=g, dtype=torch.float64)
     torch.manual_seed(0)
     net = Linear(D, K).double()
-    W0 = _matrix(net.linear).clone()
+    W0 = as_matrix(net.linear).clone()
     unlearner = Unlearner(method="amnesiac", verify_every=1)
     module, stream = _fit(
         net, TrainingObjective(criterion=nn.MSELoss(reduction="none")), X, Y, t, unlearner
@@ -68,11 +41,11 @@ def test_amnesiac_matches_closed_form_least_squares(t):
     for s in range(t):
         idx = stream.indices(s)
         b = len(idx)
-        step = -LR / b * _grad(W, X[idx], Y[idx])
+        step = -LR / b * ls_grad(W, X[idx], Y[idx])
         W = W + step
         keep = idx[~torch.isin(idx, F)]
         if len(keep):
-            Wt = Wt - LR / b * _grad(Wt, X[keep], Y[keep])
+            Wt = Wt - LR / b * ls_grad(Wt, X[keep], Y[keep])
         if torch.isin(idx, F).any():
             stored.append(step)
     W2 = W - sum(stored)

@@ -1,15 +1,13 @@
 """Forget sets: each option removes exactly its samples from the twin's stream, and no other;
 a set that cannot exist stops the run with one line before training."""
 
-import lightning as L
 import pytest
 import torch
-from torch.utils.data import DataLoader
+from window_fit import fit_window
 
 from unlearn.callbacks import Unlearner
 from unlearn.config import ConfigError
-from unlearn.data.arrays import IndexedArrays
-from unlearn.data.stream import BatchStream, StreamSampler
+from unlearn.data.stream import BatchStream
 from unlearn.forget import ClassLabel, FirstBatch, Indices, NoForget, RandomK
 from unlearn.math.losses import TrainingObjective
 from unlearn.models import Linear
@@ -46,22 +44,8 @@ def _twin_stream(forget):
     module = Recording(
         Linear(4, 3).double(), TrainingObjective(), lambda p: torch.optim.SGD(p, lr=1e-3), 3
     )
-    module.begin_phase(1)
     unlearner = Unlearner(forget=forget, verify_every=T)
-    stream = BatchStream(N_SAMPLES, B, seed=0, stream_id=1)
-    loader = DataLoader(
-        IndexedArrays(x, y), batch_sampler=StreamSampler(stream, 0, T), collate_fn=lambda b: b
-    )
-    L.Trainer(
-        max_steps=T,
-        callbacks=[unlearner],
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        accelerator="cpu",
-        precision="64-true",
-    ).fit(module, loader)
+    stream = fit_window(module, x, y, T, [unlearner], B)
     return stream, y, unlearner, module.twin_batches
 
 

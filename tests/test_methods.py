@@ -3,14 +3,12 @@ and storage reported, and state that survives a save and a load mid-window."""
 
 import io
 
-import lightning as L
 import pytest
 import torch
-from torch.utils.data import DataLoader
+from window_fit import fit_window
 
 from unlearn.callbacks import Unlearner
-from unlearn.data.arrays import IndexedArrays
-from unlearn.data.stream import BatchStream, StreamSampler
+from unlearn.data.stream import BatchStream
 from unlearn.forget import Indices, RandomK
 from unlearn.math.losses import TrainingObjective
 from unlearn.math.params import trainable
@@ -39,7 +37,6 @@ def _fit_all(t, forget_factory):
         lambda p: torch.optim.SGD(p, lr=LR),
         num_classes=K,
     )
-    module.begin_phase(1)
     unlearners = {
         name: Unlearner(forget=forget_factory(), method=method, verify_every=2)
         for name, method in [
@@ -50,24 +47,7 @@ def _fit_all(t, forget_factory):
             ("retrain", "retrain"),
         ]
     }
-    stream = BatchStream(N_SAMPLES, B, seed=0, stream_id=1)
-    L.Trainer(
-        max_steps=t,
-        callbacks=list(unlearners.values()),
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        accelerator="cpu",
-        precision="64-true",
-    ).fit(
-        module,
-        DataLoader(
-            IndexedArrays(x, y),
-            batch_sampler=StreamSampler(stream, 0, t),
-            collate_fn=lambda b: b,
-        ),
-    )
+    fit_window(module, x, y, t, list(unlearners.values()), B)
     return unlearners
 
 

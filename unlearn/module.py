@@ -52,6 +52,7 @@ class UnlearnModule(L.LightningModule):
         self.stream_id = 0
         self.stream_start = 0
         self.last_step_seed = 0
+        self.host_indices: Tensor | None = None  # the last batch's sample indices, on the host
         self.test_acc = MulticlassAccuracy(num_classes=num_classes, average="micro")
 
     def begin_phase(self, stream_id: int, start: int = 0) -> None:

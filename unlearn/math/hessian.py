@@ -60,6 +60,18 @@ def _norm(a: list[Tensor]) -> Tensor:
     return torch.linalg.vector_norm(torch.stack(torch._foreach_norm(a)))
 
 
+def start_vector(
+    like: list[Tensor], generator: torch.Generator | None, init: list[Tensor] | None
+) -> list[Tensor]:
+    """A unit start vector: `init` (a warm start) or seeded Gaussian noise shaped like `like`."""
+    if init is not None:
+        v = [x.detach().clone() for x in init]
+    else:
+        v = [torch.randn(x.shape, generator=generator, dtype=x.dtype).to(x.device) for x in like]
+    torch._foreach_div_(v, _norm(v))
+    return v
+
+
 def power_iteration(
     hvp: Callable[[list[Tensor]], list[Tensor]],
     like: list[Tensor],
@@ -72,11 +84,7 @@ def power_iteration(
 
     Stops when ‖Hv‖ changes by less than `tol` relative, or after `max_iter` products.
     """
-    if init is not None:
-        v = [x.detach().clone() for x in init]
-    else:
-        v = [torch.randn(x.shape, generator=generator, dtype=x.dtype).to(x.device) for x in like]
-    torch._foreach_div_(v, _norm(v))
+    v = start_vector(like, generator, init)
     prev = math.inf
     hv = hvp(v)
     n = _norm(hv)

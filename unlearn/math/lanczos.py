@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from unlearn.math.hessian import SpectrumEstimate, _dot, _norm
+from unlearn.math.hessian import SpectrumEstimate, _dot, _norm, start_vector
 
 
 def _ritz(alphas: np.ndarray, betas: np.ndarray) -> tuple[float, np.ndarray]:
@@ -46,16 +46,11 @@ def lanczos(
     one iteration to the next (the same test as `power_iteration`), or after `max_iter`
     products, or when the Krylov space becomes invariant (then the value is exact).
     """
-    if init is not None:
-        q = [x.detach().clone() for x in init]
-    else:
-        q = [torch.randn(x.shape, generator=generator, dtype=x.dtype).to(x.device) for x in like]
-    torch._foreach_div_(q, _norm(q))
+    q = start_vector(like, generator, init)
     basis: list[list[Tensor]] = []
     alphas: list[Tensor] = []
     betas: list[Tensor] = []
     next_check = max(2, min(first_check, max_iter))
-    prev_value = None
     value, y = 0.0, np.ones(1)
     while True:
         basis.append(q)
