@@ -12,18 +12,11 @@ from collections.abc import Iterable
 from omegaconf import DictConfig
 from omegaconf.errors import OmegaConfBaseException
 
+from unlearn.errors import ConfigError, show
+from unlearn.fields import check_tree
 from unlearn.schema import extra_keys
 
-
-class ConfigError(ValueError):
-    """A bad config value; the message is one line: key, value, what is allowed."""
-
-
-def show(value: object) -> str:
-    """A value as the user would type it (a float field holding -2 shows as -2, not -2.0)."""
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
-        return str(int(value))
-    return repr(value)
+__all__ = ["ConfigError", "show", "validate"]
 
 
 def _require(ok: bool, key: str, value: object, allowed: str) -> None:
@@ -75,6 +68,7 @@ def validate(cfg: DictConfig) -> None:
             f"{key}: unknown key{did_you_mean(key, allowed)}; allowed keys: {', '.join(allowed)}"
         )
     try:
+        check_tree(cfg)  # the ranges declared beside each field (unlearn/fields.py)
         _check_values(cfg)
     except OmegaConfBaseException as err:
         key = getattr(err, "full_key", None) or "config"

@@ -1,0 +1,18 @@
+"""The one error type for bad input, importable from every layer (it imports nothing of ours).
+
+A `ConfigError` message is one line: the key, the value as the user typed it, and what
+is allowed. `python -m unlearn` prints it and exits with status 2.
+"""
+
+from __future__ import annotations
+
+
+class ConfigError(ValueError):
+    """A bad config value; the message is one line: key, value, what is allowed."""
+
+
+def show(value: object) -> str:
+    """A value as the user would type it (a float field holding -2 shows as -2, not -2.0)."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return repr(value)
