@@ -18,16 +18,17 @@ N_SAMPLES, B, T = 30, 8, 10  # 4 steps per epoch: the window crosses two reshuff
 
 
 class Recording(UnlearnModule):
-    """Records the sample indices (feature 0 of x) of every loss the twin takes."""
+    """Records the sample indices (feature 0 of x) of every loss the twin takes (its kept rows)."""
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.twin_batches: list[list[int]] = []
 
-    def loss_on(self, net, x, y, nominal_size, seed):
+    def loss_on(self, net, x, y, nominal_size, seed, mask=None):
         if net is not self.net:
-            self.twin_batches.append(x[:, 0].round().long().tolist())
-        return super().loss_on(net, x, y, nominal_size, seed)
+            kept = x if mask is None else x[mask]
+            self.twin_batches.append(kept[:, 0].round().long().tolist())
+        return super().loss_on(net, x, y, nominal_size, seed, mask)
 
 
 def _data():

@@ -121,7 +121,7 @@ def _check_values(cfg: DictConfig) -> None:
         "an integer >= 1",
     )
     _require(_is_number(cfg.sigma.tol) and cfg.sigma.tol > 0, "sigma.tol", cfg.sigma.tol, "> 0")
-    _choice(cfg, "unlearn.w_ref", ("initial", "final"))
+    _choice(cfg, "unlearn.w_ref", ("initial", "first", "final"))
     _choice(cfg, "twin.partial_batch", ("nominal", "mean"))
 
 

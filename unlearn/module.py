@@ -53,6 +53,7 @@ class UnlearnModule(L.LightningModule):
         self.stream_start = 0
         self.last_step_seed = 0
         self.host_indices: Tensor | None = None  # the last batch's sample indices, on the host
+        self.optimizer_state: dict[str, Any] | None = None  # carried into the next phase
         self.test_acc = MulticlassAccuracy(num_classes=num_classes, average="micro")
 
     def begin_phase(self, stream_id: int, start: int = 0) -> None:
@@ -66,13 +67,22 @@ class UnlearnModule(L.LightningModule):
         """η of the current optimiser."""
         return float(self.trainer.optimizers[0].param_groups[0]["lr"])
 
-    def loss_on(self, net: nn.Module, x: Tensor, y: Tensor, nominal_size: int, seed: int) -> Tensor:
-        """Batch objective of `net` on (x, y) over `nominal_size`, randomness seeded by `seed`."""
+    def loss_on(
+        self,
+        net: nn.Module,
+        x: Tensor,
+        y: Tensor,
+        nominal_size: int,
+        seed: int,
+        mask: Tensor | None = None,
+    ) -> Tensor:
+        """Batch objective of `net` on the samples of (x, y) where `mask` is True (all when
+        None), summed and divided by `nominal_size`; randomness seeded by `seed`."""
         with seeded_scope(seed, x.device):
             outputs = net(x)
         # the weight term needs the parameters only when λ > 0: skip the walk otherwise
         params = trainable(net).values() if getattr(self.objective, "l2_lambda", 1.0) else ()
-        return self.objective.batch_loss(outputs, y, params, nominal_size)
+        return self.objective.batch_loss(outputs, y, params, nominal_size, mask)
 
     def training_step(self, batch: tuple[Tensor, Tensor, Tensor], batch_idx: int) -> Tensor:
         x, y, _ = batch
@@ -93,4 +103,12 @@ class UnlearnModule(L.LightningModule):
         return batch
 
     def configure_optimizers(self) -> torch.optim.Optimizer:
-        return self.optimizer_factory(self.net.parameters())
+        """A new optimiser, continuing `optimizer_state` (e.g. pretraining's momentum) if set."""
+        optimizer = self.optimizer_factory(self.net.parameters())
+        if self.optimizer_state is not None:
+            groups = optimizer.param_groups
+            settings = [{k: v for k, v in g.items() if k != "params"} for g in groups]
+            optimizer.load_state_dict(self.optimizer_state)
+            for group, own in zip(optimizer.param_groups, settings, strict=True):
+                group.update(own)  # the state carries over, this phase's settings stay
+        return optimizer

@@ -125,10 +125,12 @@ def _train(
     start: int,
     stop: int,
     callbacks: list,
-) -> None:
+) -> dict[str, Any]:
+    """Train steps [start, stop) of `stream`; returns the optimiser's state after them."""
     module.begin_phase(PRETRAIN_STREAM, start)
     trainer = make_trainer(cfg, stop - start, callbacks, False)
     trainer.fit(module, data.stream_loader(stream, start, stop - start))
+    return trainer.optimizers[0].state_dict()
 
 
 def pretrain(
@@ -138,6 +140,8 @@ def pretrain(
 
     Returns facts for results.json: ``pretrain_cache`` is ``"hit"``, ``"prefix:<k>"`` (k
     steps reused), ``"miss"``, or ``"off"`` (cache disabled, or N = 0: nothing to train).
+    The optimiser's state at M_N (a momentum buffer, say) is left in
+    ``module.optimizer_state``, for the window to continue (SPEC.md).
     """
     check_accelerator(cfg)
     settings = cfg.get("pretrain") or {}
@@ -145,7 +149,7 @@ def pretrain(
     if N == 0:
         return {"pretrain_cache": "off"}
     if not settings.get("cache", True):
-        _train(cfg, module, data, stream, 0, N, [])
+        module.optimizer_state = _train(cfg, module, data, stream, 0, N, [])
         return {"pretrain_cache": "off"}
     assert data.train_set is not None
     material = trajectory_material(cfg, data.train_set.x, data.train_set.y)
@@ -157,9 +161,10 @@ def pretrain(
         if entry is not None:
             module.net.load_state_dict(entry["net"])
             callbacks.append(RestoreOptimizer(entry["optimizer"]))
+            module.optimizer_state = entry["optimizer"]
         if start < N:
             saves = save_steps(settings, stream.steps_per_epoch, start, N)
-            _train(
+            module.optimizer_state = _train(
                 cfg, module, data, stream, start, N, [*callbacks, SaveToCache(cache, start, saves)]
             )
     status = "hit" if start == N else "miss" if start == 0 else f"prefix:{start}"

@@ -114,6 +114,8 @@ def run(cfg: DictConfig) -> dict[str, Any]:
         resume.extra["pretrain"] if resume else pretrain(cfg, module, data, pre_stream, N)
     )
 
+    if cfg.window_optimizer == "fresh":  # else the window continues pretraining's state
+        module.optimizer_state = None
     callbacks = _instantiate_dict(cfg.callbacks)
     if cfg.get("checkpoint_every"):  # last: it saves what the other callbacks hold at its step
         extra = {"pretrain": pretrain_info}
@@ -144,6 +146,9 @@ def run(cfg: DictConfig) -> dict[str, Any]:
         "seed": int(cfg.seed),
         "weight_drift": _last(curves["weight_drift"]),
         "sigma_avg": spectrum.sigma_avg if spectrum else float("nan"),
+        "sigma_protocol": str(cfg.sigma.protocol),
+        "sigma_settings": spectrum.protocol if spectrum else None,
+        "window_optimizer": str(cfg.window_optimizer),
         "unlearning_error": _last(curves["unlearning_error"]),
         "verification_error": _last(curves["verification_error"]),
         "verification_error_no_unlearning": _last(curves["verification_error_no_unlearning"]),

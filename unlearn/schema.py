@@ -23,14 +23,26 @@ from typing import Any, Optional
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING, DictConfig, ListConfig, OmegaConf
 
+from unlearn.fields import value
+
 # ---------------------------------------------------------------------------- top level
+
+
+SIGMA_MODES = ("train", "eval")
+SIGMA_BATCHES = ("current", "fixed")
 
 
 @dataclass
 class SigmaConf:
+    """sigma=default|reference (conf/sigma/): how σ is estimated (callbacks/hessian_spectrum.py)."""
+
+    protocol: str = MISSING
     engine: str = MISSING
     definition: str = MISSING
     at: str = MISSING
+    mode: str = value(choices=SIGMA_MODES)
+    batch: str = value(choices=SIGMA_BATCHES)
+    batch_size: int = value(ge=1)
     max_iter: int = MISSING
     tol: float = MISSING
     warm_start: bool = MISSING
@@ -94,6 +106,7 @@ class Config:
     verify_every: int = MISSING
     checkpoint_every: Optional[int] = MISSING  # noqa: UP045
     deterministic: bool = MISSING
+    window_optimizer: str = value(choices=("continue", "fresh"))
     sigma: SigmaConf = field(default_factory=SigmaConf)
     twin: TwinConf = field(default_factory=TwinConf)
     prs: bool = MISSING
@@ -110,6 +123,7 @@ class DigitsConf:
     test_fraction: float = MISSING
     split_seed: int = MISSING
     flatten: bool = MISSING
+    reshuffle: bool = MISSING
     test_batch_size: int = 512
 
 
@@ -147,6 +161,7 @@ class CIFARConf:
     train_subset: Optional[int] = MISSING  # noqa: UP045
     test_subset: Optional[int] = MISSING  # noqa: UP045
     subset_seed: int = MISSING
+    reshuffle: bool = MISSING
     test_batch_size: int = MISSING
 
 
@@ -172,6 +187,7 @@ class IMDBConf:
     train_subset: Optional[int] = MISSING  # noqa: UP045
     test_subset: Optional[int] = MISSING  # noqa: UP045
     subset_seed: int = MISSING
+    reshuffle: bool = MISSING
     feature_batch_size: int = MISSING
     test_batch_size: int = MISSING
 
@@ -261,6 +277,9 @@ class HessianSpectrumConf(EveryConf):
     engine: str = MISSING
     definition: str = MISSING
     at: str = MISSING
+    mode: str = value(choices=SIGMA_MODES)
+    batch: str = value(choices=SIGMA_BATCHES)
+    batch_size: int = value(ge=1)
     max_iter: int = MISSING
     tol: float = MISSING
     warm_start: bool = MISSING

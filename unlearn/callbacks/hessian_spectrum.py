@@ -1,8 +1,11 @@
 """HessianSpectrum: σ_i, the spectral norm of the batch Hessian of the training objective.
 
-Probes at steps k, 2k, … and the last step, on the batch of that step, at the weights
-after it (`at="current"`) or at w_0 (`at="initial"`, as eq. 6 literally reads). The
-probe leaves no trace on training: see `unlearn.math.hessian`.
+Probes at steps k, 2k, … and the last step, on the batch of that step (`batch="current"`)
+or on one seeded fixed subset of the training set (`batch="fixed"`, the reference code's
+512 samples), at the weights after it (`at="current"`) or at w_0 (`at="initial"`, as eq. 6
+literally reads), with the model in its training mode (`mode="train"`) or in eval mode
+(`mode="eval"`: BatchNorm on its running statistics, no dropout; the module's modes are
+restored after the probe). The probe leaves no trace on training: see `unlearn.math.hessian`.
 
 Example:
     >>> trainer = L.Trainer(callbacks=[HessianSpectrum(every_n_steps=400)])  # doctest: +SKIP
@@ -10,10 +13,13 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any, Literal
 
 import lightning as L
-from torch import Tensor
+import torch
+from torch import Tensor, nn
 from typing_extensions import override
 
 from unlearn.callbacks.schedule import is_event, log_to_loggers, window_step
@@ -30,6 +36,30 @@ from unlearn.rng import derive_seed
 ENGINES = ("power", "lanczos", "pyhessian")
 DEFINITIONS = ("spectral_norm", "sqrt_top_eig")
 AT = ("current", "initial")
+MODES = ("train", "eval")
+BATCHES = ("current", "fixed")
+FIXED_BATCH_STREAM = 0x51  # separates the fixed batch's draw from every other seed of the run
+
+
+@contextlib.contextmanager
+def eval_mode(net: nn.Module, on: bool) -> Iterator[None]:
+    """`net` in eval mode within the scope when `on`; every submodule's own mode after it."""
+    if not on:
+        yield
+        return
+    modes = [(m, m.training) for m in net.modules()]
+    net.eval()
+    try:
+        yield
+    finally:
+        for m, training in modes:
+            m.training = training
+
+
+def fixed_subset(num_samples: int, size: int, seed: int) -> Tensor:
+    """`size` sample indices drawn once from the training set (all of it when smaller)."""
+    gen = torch.Generator().manual_seed(derive_seed(seed, FIXED_BATCH_STREAM))
+    return torch.randperm(num_samples, generator=gen)[: min(size, num_samples)]
 
 
 class HessianSpectrum(L.Callback):
@@ -41,6 +71,10 @@ class HessianSpectrum(L.Callback):
             tolerance test, fewer Hessian-vector products) or ``pyhessian`` (reference).
         definition: ``spectral_norm`` (max |λ|) or ``sqrt_top_eig`` (the reference code's).
         at: ``current`` weights or ``initial`` (w_0).
+        mode: ``train`` (the module's own mode) or ``eval`` (the reference code's).
+        batch: ``current`` (the step's batch) or ``fixed`` (`batch_size` training samples,
+            drawn once with `seed`, the same at every event).
+        batch_size: size of the fixed batch.
         max_iter: cap on Hessian-vector products per estimate.
         tol: relative tolerance of the power iteration.
         warm_start: start each estimate from the previous top vector (own engine).
@@ -53,6 +87,9 @@ class HessianSpectrum(L.Callback):
         engine: Literal["power", "lanczos", "pyhessian"] = "lanczos",
         definition: SigmaDefinition = "spectral_norm",
         at: Literal["current", "initial"] = "current",
+        mode: Literal["train", "eval"] = "train",
+        batch: Literal["current", "fixed"] = "current",
+        batch_size: int = 512,
         max_iter: int = 100,
         tol: float = 1e-4,
         warm_start: bool = True,
@@ -62,18 +99,24 @@ class HessianSpectrum(L.Callback):
             ("engine", engine, ENGINES),
             ("definition", definition, DEFINITIONS),
             ("at", at, AT),
+            ("mode", mode, MODES),
+            ("batch", batch, BATCHES),
         ):
             if value not in allowed:
                 raise ValueError(f"sigma.{key}={value!r}; allowed: {', '.join(allowed)}")
-        if every_n_steps < 1 or max_iter < 1 or tol <= 0:
+        if every_n_steps < 1 or max_iter < 1 or tol <= 0 or batch_size < 1:
             raise ValueError(
-                f"every_n_steps={every_n_steps}, max_iter={max_iter}, tol={tol}; "
-                "allowed: every_n_steps >= 1, max_iter >= 1, tol > 0"
+                f"every_n_steps={every_n_steps}, max_iter={max_iter}, tol={tol}, "
+                f"batch_size={batch_size}; allowed: every_n_steps >= 1, max_iter >= 1, "
+                "tol > 0, batch_size >= 1"
             )
         self.every_n_steps = every_n_steps
         self.engine = engine
         self.definition = definition
         self.at = at
+        self.mode = mode
+        self.batch = batch
+        self.batch_size = batch_size
         self.max_iter = max_iter
         self.tol = tol
         self.warm_start = warm_start
@@ -83,6 +126,7 @@ class HessianSpectrum(L.Callback):
         self.values: list[float] = []
         self.iterations: list[int] = []
         self._vector: list[Tensor] | None = None
+        self._fixed: tuple[Tensor, Tensor] | None = None
 
     @property
     def state_key(self) -> str:
@@ -97,12 +141,37 @@ class HessianSpectrum(L.Callback):
     def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if self.at == "initial" and trainer.global_step == 0:  # resumed: w_0 is restored
             self.w0 = snapshot(pl_module.net)
+        if self.batch == "fixed":
+            dataset = trainer.train_dataloader.dataset
+            idx = fixed_subset(len(dataset), self.batch_size, self.seed)
+            x, y, _ = dataset.__getitems__(idx.tolist())
+            self._fixed = (x.to(pl_module.device), y.to(pl_module.device))
+
+    @property
+    def protocol(self) -> dict[str, Any]:
+        """How σ was estimated, for results.json."""
+        size = None if self._fixed is None else int(self._fixed[1].shape[0])
+        return {
+            "engine": self.engine,
+            "definition": self.definition,
+            "at": self.at,
+            "mode": self.mode,
+            "batch": self.batch,
+            "batch_size": size,
+            "max_iter": self.max_iter,
+            "tol": self.tol,
+        }
 
     def estimate(
         self, pl_module: L.LightningModule, x: Tensor, y: Tensor, step: int
     ) -> SpectrumEstimate:
-        """One σ estimate on batch (x, y) for the configured engine and point."""
-        seed = derive_seed(self.seed, step)
+        """One σ estimate on batch (x, y) for the configured engine, point and mode."""
+        with eval_mode(pl_module.net, self.mode == "eval"):
+            return self._estimate(pl_module, x, y, derive_seed(self.seed, step))
+
+    def _estimate(
+        self, pl_module: L.LightningModule, x: Tensor, y: Tensor, seed: int
+    ) -> SpectrumEstimate:
         if self.engine == "pyhessian":
             if self.at == "initial":
                 raise ValueError("sigma.engine=pyhessian supports only sigma.at=current")
@@ -139,7 +208,7 @@ class HessianSpectrum(L.Callback):
         step = window_step(trainer)
         if not is_event(step, self.every_n_steps, trainer.max_steps):
             return
-        x, y = batch[0], batch[1]
+        x, y = self._fixed if self._fixed is not None else (batch[0], batch[1])
         est = self.estimate(pl_module, x, y, step)
         self._vector = est.vector
         sigma = float(est.value(self.definition))

@@ -2,7 +2,8 @@
 the verification twin trained in lock-step (SPEC.md §"Verification twin").
 
 At every step the twin takes the same batch minus the forgotten samples, with the same
-step seed. Around each step whose batch held forgotten samples the method is told
+step seed, each kept sample with its own dropout mask (`unlearn.twin`). Around each step
+whose batch held forgotten samples the method is told
 (`before_step`, `after_step`); every `verify_every` steps (and at the last) the callback
 logs v = ‖w' − w''‖ with w'' from the method and, as the baseline of doing nothing,
 v_none = ‖w' − w‖. Methods live in `unlearn.methods`, one per file.
@@ -43,7 +44,8 @@ class Unlearner(L.Callback):
         method: a method name (``single_gradient``, ``amnesiac``, ``none``, ``retrain``) or
             an `UnlearningMethod` instance.
         verify_every: k_v ≥ 1.
-        w_ref: single_gradient's reference weights, ``initial`` (w_0) or ``final`` (w_t).
+        w_ref: single_gradient's reference weights, ``initial`` (w_0), ``first`` (right
+            after the step that used the samples) or ``final`` (w_t).
         partial_batch: the twin's normalisation of a batch that lost some samples.
 
     Example::
@@ -61,8 +63,8 @@ class Unlearner(L.Callback):
     ) -> None:
         if verify_every < 1:
             raise ValueError(f"verify_every={verify_every}; allowed: >= 1")
-        if w_ref not in ("initial", "final"):
-            raise ValueError(f"unlearn.w_ref={w_ref!r}; allowed: initial, final")
+        if w_ref not in ("initial", "first", "final"):
+            raise ValueError(f"unlearn.w_ref={w_ref!r}; allowed: initial, first, final")
         self.forget = forget if forget is not None else FirstBatch()
         self.method = build(method, w_ref) if isinstance(method, str) else method
         self.verify_every = verify_every
@@ -104,6 +106,7 @@ class Unlearner(L.Callback):
         self.twin = LockstepTwin(
             pl_module.net, trainer.optimizers[0], pl_module.loss_on, self.partial_batch
         )
+        self.method.configure(trainer.optimizers[0])
         self.method.start(pl_module.net)
         if self._pending is not None:  # resuming: the checkpoint replaces the fresh state
             self._restore(self._pending)
@@ -159,6 +162,7 @@ class Unlearner(L.Callback):
         """w'' from the method, at the current weights."""
         assert self.twin is not None
         net, objective = pl_module.net, pl_module.objective
+        self.method.at_step(int(pl_module.trainer.global_step))
         return self.method.unlearned(net, objective, pl_module.lr, self.twin.net)
 
     def verify(self, trainer: L.Trainer, pl_module: L.LightningModule, step: int) -> None:

@@ -50,9 +50,10 @@ class ArrayDataModule(L.LightningDataModule):
 
     num_classes: int = 0
 
-    def __init__(self, test_batch_size: int = 512) -> None:
+    def __init__(self, test_batch_size: int = 512, reshuffle: bool = True) -> None:
         super().__init__()
         self.test_batch_size = test_batch_size
+        self.reshuffle = reshuffle
         self.train_set: IndexedArrays | None = None
         self.test_set: IndexedArrays | None = None
 
@@ -65,8 +66,8 @@ class ArrayDataModule(L.LightningDataModule):
         return len(self.train_set)
 
     def stream(self, batch_size: int, seed: int, stream_id: int) -> BatchStream:
-        """The seeded batch stream of one phase over the training set."""
-        return BatchStream(self.num_train, batch_size, seed, stream_id)
+        """The seeded batch stream of one phase over the training set (`reshuffle`d or not)."""
+        return BatchStream(self.num_train, batch_size, seed, stream_id, reshuffle=self.reshuffle)
 
     def stream_loader(
         self, stream: BatchStream, start: int, num_steps: int, resume_at: int = 0

@@ -1,7 +1,9 @@
 """The batch order as a pure function of (seed, epoch): any step can be replayed on its own.
 
 Step s of a stream uses the slice [p·b, (p+1)·b) of the permutation of epoch s // spe,
-where p = s % spe and spe is the number of batches per epoch. The last batch of an
+where p = s % spe and spe is the number of batches per epoch; with ``reshuffle=False``
+every epoch uses the permutation of epoch 0 (the reference code's fixed order: the same
+batches, at the same positions, every epoch). The last batch of an
 epoch is short unless `drop_last`. Pretraining and the window are separate streams
 (their own `stream_id`), so that the window may use another batch size.
 """
@@ -27,6 +29,7 @@ class BatchStream:
         seed: run seed.
         stream_id: separates independent streams of one run (0 pretrain, 1 window).
         drop_last: drop the short last batch of each epoch.
+        reshuffle: a new permutation every epoch (False: epoch 0's order every epoch).
     """
 
     def __init__(
@@ -36,6 +39,7 @@ class BatchStream:
         seed: int,
         stream_id: int = 0,
         drop_last: bool = False,
+        reshuffle: bool = True,
     ) -> None:
         if batch_size < 1 or batch_size > num_samples:
             raise ValueError(
@@ -47,6 +51,7 @@ class BatchStream:
         self.seed = seed
         self.stream_id = stream_id
         self.drop_last = drop_last
+        self.reshuffle = reshuffle
         self._epoch = -1
         self._perm: Tensor | None = None
 
@@ -59,6 +64,8 @@ class BatchStream:
 
     def permutation(self, epoch: int) -> Tensor:
         """The order of epoch `epoch`: a pure function of (seed, stream_id, epoch)."""
+        if not self.reshuffle:
+            epoch = 0
         if epoch != self._epoch:
             gen = torch.Generator().manual_seed(derive_seed(self.seed, self.stream_id, epoch))
             self._perm = torch.randperm(self.num_samples, generator=gen)

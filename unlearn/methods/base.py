@@ -1,8 +1,9 @@
 """The interface every unlearning method implements, and the cost it reports.
 
-A method watches the window through four calls made by the `Unlearner` callback: `start`
-(at w_0), `before_step` and `after_step` (around each step whose batch held a forgotten
-sample), and `unlearned` (w'' from the current weights). It never sees the twin's
+A method watches the window through the calls made by the `Unlearner` callback:
+`configure` (the optimiser), `start` (at w_0), `before_step` and `after_step` (around each
+step whose batch held a forgotten sample), `at_step` and `unlearned` (w'' from the
+current weights at that step). It never sees the twin's
 weights except through `unlearned(..., twin_net)`, which only `retrain` reads, so every
 method is measured against the same twin with the same v = ‖w' − w''‖.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any, ClassVar
 
+import torch
 from torch import Tensor, nn
 
 from unlearn.math.single_gradient import ForgetStep
@@ -55,8 +57,14 @@ class UnlearningMethod:
     def __init__(self) -> None:
         self.cost = Cost()
 
+    def configure(self, optimizer: torch.optim.Optimizer) -> None:  # noqa: B027 (optional hook)
+        """The window's optimiser, before `start` (its momentum, for methods that need it)."""
+
     def start(self, net: nn.Module) -> None:  # noqa: B027 (optional hook)
         """The window begins: `net` holds w_0."""
+
+    def at_step(self, step: int) -> None:  # noqa: B027 (optional hook)
+        """Before `unlearned`: the window has taken `step` steps."""
 
     def before_step(self, net: nn.Module) -> None:  # noqa: B027 (optional hook)
         """A step whose batch holds forgotten samples is about to be taken."""
