@@ -13,11 +13,18 @@ from unlearn.data.stream import BatchStream, StreamSampler
 
 
 def fit_window(
-    module: L.LightningModule, x: Tensor, y: Tensor, t: int, callbacks: list, batch_size: int
+    module: L.LightningModule,
+    x: Tensor,
+    y: Tensor,
+    t: int,
+    callbacks: list,
+    batch_size: int,
+    reshuffle: bool = True,
+    precision: str = "64-true",
 ) -> BatchStream:
     """Train `module` for t window steps (stream 1, seed 0) in float64; return the stream."""
     module.begin_phase(1)
-    stream = BatchStream(len(x), batch_size, seed=0, stream_id=1)
+    stream = BatchStream(len(x), batch_size, seed=0, stream_id=1, reshuffle=reshuffle)
     loader = DataLoader(
         IndexedArrays(x, y), batch_sampler=StreamSampler(stream, 0, t), collate_fn=lambda b: b
     )
@@ -30,7 +37,7 @@ def fit_window(
         enable_progress_bar=False,
         enable_model_summary=False,
         accelerator="cpu",
-        precision="64-true",
+        precision=precision,
     ).fit(module, loader)
     return stream
 

@@ -8,6 +8,7 @@ and draws its start vector from the global RNG. The fence keeps the mode, restor
 from __future__ import annotations
 
 import importlib
+import warnings
 
 import torch
 from torch import Tensor, nn
@@ -64,10 +65,12 @@ def pyhessian_spectrum(
             def criterion(outputs: Tensor, targets: Tensor) -> Tensor:
                 return objective.batch_loss(outputs, targets, params)
 
-            engine = pyhessian_module.hessian(
-                _ModeLocked(net), criterion, data=(x, y), cuda=x.is_cuda
-            )
-            values, vectors = engine.eigenvalues(maxIter=max_iter, tol=tol, top_n=1)
+            with warnings.catch_warnings():  # its backward(create_graph=True); .grad is restored
+                warnings.filterwarnings("ignore", message=".*create_graph=True.*")
+                engine = pyhessian_module.hessian(
+                    _ModeLocked(net), criterion, data=(x, y), cuda=x.is_cuda
+                )
+                values, vectors = engine.eigenvalues(maxIter=max_iter, tol=tol, top_n=1)
     finally:
         pyhessian_module.hessian_vector_product = original_hvp
         for p, g in zip(params, saved_grads, strict=True):
