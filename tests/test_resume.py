@@ -88,8 +88,15 @@ def _crash_at(monkeypatch: pytest.MonkeyPatch, window_step: int) -> None:
         ["unlearn=amnesiac"],
         ["unlearn.w_ref=final", "model.batch_norm=true", "model.dropout=0.3", "gamma=1"],
         ["sigma.at=initial", "sigma.engine=power", "forget=random", "forget.k=60"],
+        ["optimizer.momentum=0.9", "optimizer.weight_decay=0.01", "forget=random", "forget.k=60"],
     ],
-    ids=["single-gradient", "amnesiac", "final-bn-dropout", "sigma-at-w0-random-forget"],
+    ids=[
+        "single-gradient",
+        "amnesiac",
+        "final-bn-dropout",
+        "sigma-at-w0-random-forget",
+        "momentum-decay",
+    ],
 )
 def test_a_crashed_window_resumes_to_identical_results(tmp_path, monkeypatch, extra):
     args = [*QUICK, *extra]
