@@ -91,6 +91,7 @@ def test_preset_carries_the_paper_settings_and_its_header(preset, tmp_path):
     header = (ROOT / "conf" / "experiment" / f"{preset}.yaml").read_text().split("defaults:")[0]
     assert f"python -m unlearn +experiment={preset}" in header
     assert "Runtime on one modern GPU" in header and "Should reproduce: Table" in header
+    assert "σ protocol:" in header and "sigma=reference" in header  # which σ gives the paper's e
 
 
 @pytest.mark.parametrize("preset", CIFAR)
