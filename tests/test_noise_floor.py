@@ -116,8 +116,19 @@ def test_nothing_forgotten_gives_v_zero_for_every_model(
         ["loss=l2"],
         ["sigma.engine=power", "sigma.at=initial", "track_every=1"],
         ["t=100", "checkpoint_every=7"],  # across an epoch boundary, with window checkpoints
+        ["optimizer.momentum=0.9", "optimizer.weight_decay=0.01", "unlearn.w_ref=first"],
+        ["sigma=reference", "sigma.max_iter=3", "data.reshuffle=false", "t=100"],
     ],
-    ids=["amnesiac", "retrain", "final-mean", "l2", "power-at-w0", "two-epochs-checkpoints"],
+    ids=[
+        "amnesiac",
+        "retrain",
+        "final-mean",
+        "l2",
+        "power-at-w0",
+        "two-epochs-checkpoints",
+        "momentum-decay-first",
+        "sigma-reference-fixed-order",
+    ],
 )
 def test_nothing_forgotten_gives_v_zero_for_every_method(make_cfg, variant):
     cfg = make_cfg(*FLOOR, "model.batch_norm=true", "model.dropout=0.3", "gamma=2", *variant)

@@ -106,3 +106,21 @@ def test_reshuffle_false_brings_the_first_batch_back_whole_every_epoch(make_cfg)
     assert res["forget_steps"] == 3 and res["twin_cost"]["steps_skipped"] == 3
     shuffled = run(make_cfg("t=100", "verify_every=50"))
     assert shuffled["twin_cost"]["steps_skipped"] == 1 and shuffled["forget_steps"] > 3
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("sigma.mode=test", "sigma.mode='test': allowed one of train, eval"),
+        ("sigma.batch=all", "sigma.batch='all': allowed one of current, fixed"),
+        ("sigma.batch_size=0", "sigma.batch_size=0: allowed a finite number >= 1"),
+        ("window_optimizer=keep", "window_optimizer='keep': allowed one of continue, fresh"),
+        ("unlearn.w_ref=middle", "unlearn.w_ref='middle': allowed one of initial, first, final"),
+    ],
+)
+def test_bad_protocol_values_stop_before_training(make_cfg, override, message):
+    from unlearn.config import ConfigError
+
+    with pytest.raises(ConfigError) as err:
+        run(make_cfg(override))
+    assert str(err.value) == message

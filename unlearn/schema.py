@@ -277,9 +277,9 @@ class HessianSpectrumConf(EveryConf):
     engine: str = MISSING
     definition: str = MISSING
     at: str = MISSING
-    mode: str = value(choices=SIGMA_MODES)
-    batch: str = value(choices=SIGMA_BATCHES)
-    batch_size: int = value(ge=1)
+    mode: str = MISSING  # ${sigma.mode}: its range is checked there, under the user's key
+    batch: str = MISSING
+    batch_size: int = MISSING
     max_iter: int = MISSING
     tol: float = MISSING
     warm_start: bool = MISSING
