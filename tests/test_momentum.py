@@ -101,6 +101,8 @@ def test_window_continues_pretrainings_optimiser_unless_asked_for_a_fresh_one(
     fresh = run(make_cfg(*optimizer, "pretrain.cache=false", "window_optimizer=fresh"))
     assert cont["window_optimizer"] == "continue" and fresh["window_optimizer"] == "fresh"
     assert (cont["weight_drift"] == fresh["weight_drift"]) is same
+    if same:
+        return
     # with the pretrain cache the window gets the cached state: the same run, bit for bit
     cached = run(make_cfg(*optimizer))
     again = run(make_cfg(*optimizer))

@@ -101,10 +101,11 @@ def test_reshuffle_false_repeats_epoch_zeros_order():
 
 
 def test_reshuffle_false_brings_the_first_batch_back_whole_every_epoch(make_cfg):
-    res = run(make_cfg("data.reshuffle=false", "t=100", "verify_every=50"))
-    # digits: 1,437 training samples in batches of 32 make 45 steps an epoch
+    quick = ("t=13", "batch_size=256", "sigma.max_iter=3", "verify_every=13")
+    res = run(make_cfg("data.reshuffle=false", *quick))
+    # digits: 1,437 training samples in batches of 256 make 6 steps an epoch: steps 1, 7, 13
     assert res["forget_steps"] == 3 and res["twin_cost"]["steps_skipped"] == 3
-    shuffled = run(make_cfg("t=100", "verify_every=50"))
+    shuffled = run(make_cfg(*quick))
     assert shuffled["twin_cost"]["steps_skipped"] == 1 and shuffled["forget_steps"] > 3
 
 
