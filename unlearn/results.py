@@ -64,6 +64,7 @@ SUMMARY_ROWS = (
     ("‖w_t − w_0‖", "weight_drift"),
     ("σ_avg", "sigma_avg"),
     ("η·σ_avg", "lr_sigma"),
+    ("η·σ_avg·(t − 1)", "lr_sigma_window"),  # small: the update helps (SPEC.md)
     ("e (unlearning error)", "unlearning_error"),
     ("v (verification error)", "verification_error"),
     ("v without unlearning", "verification_error_no_unlearning"),
@@ -77,6 +78,7 @@ def summary_table(results: dict[str, Any]) -> str:
     """The run's headline numbers, one per line, aligned."""
     derived = dict(results)
     derived["lr_sigma"] = results["lr"] * results["sigma_avg"]
+    derived["lr_sigma_window"] = derived["lr_sigma"] * (results["t"] - 1)
     v_none = results["verification_error_no_unlearning"]
     derived["v_ratio"] = results["verification_error"] / v_none if v_none else float("nan")
     width = max(len(label) for label, _ in SUMMARY_ROWS)
