@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator
 
-import torch
 from torch import Tensor, nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
@@ -30,8 +29,9 @@ def _batch_coupled(net: nn.Module) -> list[nn.Module]:
 
 def _on_kept_rows(forward: Callable[[Tensor], Tensor], rows: Tensor) -> Callable[[Tensor], Tensor]:
     def masked(x: Tensor) -> Tensor:
-        out = torch.zeros_like(x)
-        out[rows] = forward(x[rows])
+        kept = forward(x[rows])
+        out = kept.new_zeros((x.shape[0], *kept.shape[1:]))  # the layer's dtype (autocast)
+        out[rows] = kept
         return out
 
     return masked
