@@ -55,6 +55,8 @@ def retain_sample(num_train: int, forget: Tensor, size: int | None, seed: int) -
 
 
 def _feature(kind: str, logits: Tensor, y: Tensor) -> Tensor:
+    if len(y) == 0:  # forget=none: nothing to attack
+        return torch.empty(0, dtype=torch.float64)
     return (
         modified_entropy_of_logits(logits, y) if kind == "entropy" else per_sample_loss(logits, y)
     )
