@@ -20,7 +20,7 @@ import numpy as np
 from scipy import stats
 
 from unlearn.analyze.families import setting
-from unlearn.analyze.plots import panels, save, slug
+from unlearn.analyze.plots import save, slug
 from unlearn.analyze.tables import fmt
 
 Row = dict[str, Any]
@@ -117,30 +117,76 @@ def _cost(row: Row) -> float:
 
 
 FLOOR = 0.5  # where a method that spends no gradient is drawn on the log cost axis
+ORDER = (  # the paper's methods, then the field's; any other method follows, sorted
+    "none", "retrain", "single_gradient", "amnesiac", "fine_tune", "random_label",
+    "gradient_ascent", "neggrad_plus", "scrub", "l1_sparse", "salun",
+)  # fmt: skip
+MARKERS = "osD^vP*Xhp<>"
+
+
+def styles(grouped: dict[str, dict[str, list[Row]]]) -> dict[str, dict[str, Any]]:
+    """One colour and marker per method, the same in every panel and both figures."""
+    import matplotlib
+
+    names = {m for by_method in grouped.values() for m in by_method}
+    ordered = [m for m in ORDER if m in names] + sorted(names - set(ORDER))
+    cmap = matplotlib.colormaps["tab20"]
+    return {
+        m: {"color": cmap(i % 20), "marker": MARKERS[i % len(MARKERS)]}
+        for i, m in enumerate(ordered)
+    }
+
+
+def _row_of_panels(n: int) -> tuple[Any, list[Any], Any]:
+    """One panel per forget set in a row, and a narrow last one holding the legend."""
+    import matplotlib.pyplot as plt
+
+    ratios = [1.0] * n + [0.42]
+    fig, axes = plt.subplots(1, n + 1, figsize=(4.2 * n + 1.8, 3.8), width_ratios=ratios)
+    axes[-1].axis("off")
+    return fig, list(axes[:-1]), axes[-1]
+
+
+def _legend(ax: Any, style: dict[str, dict[str, Any]], extra: list[Any]) -> None:
+    from matplotlib.lines import Line2D
+
+    handles = [
+        Line2D([], [], ls="", label=m, markersize=6, mfc="none", **s) for m, s in style.items()
+    ] + extra
+    ax.legend(handles=handles, loc="center left", fontsize=8, frameon=False)
 
 
 def figure_cost(out_dir: Path, grouped: dict[str, dict[str, list[Row]]]) -> str:
-    fig, axes = panels(len(grouped), width=4.6, height=3.8)
+    from matplotlib.lines import Line2D
+
+    style = {m: s for m, s in styles(grouped).items() if m not in ("none", "retrain")}
+    fig, axes, key = _row_of_panels(len(grouped))
     for ax, (title, by_method) in zip(axes, grouped.items(), strict=True):
         retrain = [_cost(r) for r in by_method.get("retrain", [])]
         for name, runs in ranking(by_method):
-            if name in ("retrain", "none"):
+            if name not in style:
                 continue
             y, half, _ = mean_interval([r.get("v_ratio") for r in runs])
             x = max(mean_interval([_cost(r) for r in runs])[0], FLOOR)
-            ax.errorbar(x, y, yerr=None if math.isnan(half) else half, fmt="o", capsize=3)
-            ax.annotate(name, (x, y), textcoords="offset points", xytext=(4, 3), fontsize=7)
-        ax.axhline(1.0, color="grey", ls="--", lw=1, label="do nothing (v = v_none)")
+            err = None if math.isnan(half) else [[min(half, y * 0.999)], [half]]
+            ax.errorbar(x, y, yerr=err, capsize=3, ls="", mfc="none", **style[name])
+        ax.axhline(1.0, color="grey", ls="--", lw=1)
         if retrain:
-            ax.axvline(np.mean(retrain), color="black", ls=":", lw=1, label="retrain (v = 0)")
-        ax.set(xscale="log", yscale="log", title=title)
-        ax.set(xlabel=f"cost: gradient evals + HVPs (0 drawn at {FLOOR})", ylabel="v / v_none")
-        ax.legend(fontsize=7, loc="best")
+            ax.axvline(float(np.mean(retrain)), color="black", ls=":", lw=1)
+        ax.set(xscale="log", yscale="log", title=f"forget: {title}")
+        ax.set(xlabel=f"gradient evals + HVPs (0 drawn at {FLOOR})", ylabel="v / v_none")
+    refs = [
+        Line2D([], [], color="grey", ls="--", label="do nothing (v = v_none)"),
+        Line2D([], [], color="black", ls=":", label="retrain: v = 0, at its cost"),
+    ]
+    _legend(key, style, refs)
+    fig.suptitle("v / v_none against cost (mean ± 95 % interval over seeds)", fontsize=10)
     return save(fig, out_dir, slug("leaderboard_ratio_vs_cost"))
 
 
 def figure_output_space(out_dir: Path, grouped: dict[str, dict[str, list[Row]]]) -> str:
-    fig, axes = panels(len(grouped), width=4.6, height=3.8)
+    style = {m: s for m, s in styles(grouped).items() if m != "retrain"}
+    fig, axes, key = _row_of_panels(len(grouped))
     for ax, (title, by_method) in zip(axes, grouped.items(), strict=True):
         for name, runs in ranking(by_method):
             pts = [
@@ -149,11 +195,15 @@ def figure_output_space(out_dir: Path, grouped: dict[str, dict[str, list[Row]]])
                 if (r.get("output_distance_test") or 0) > 0
                 and (r.get("verification_error") or 0) > 0
             ]
-            if pts:
-                ax.scatter(*zip(*pts, strict=True), s=16, label=name)
-        ax.set(xscale="log", yscale="log", title=title)
-        ax.set(xlabel="output distance: mean JS(M'' ‖ M') on test", ylabel="v = ‖w' − w''‖")
-        ax.legend(fontsize=6, loc="best", ncol=2)
+            if pts and name in style:
+                color, marker = style[name]["color"], style[name]["marker"]
+                xs, ys = zip(*pts, strict=True)
+                ax.scatter(xs, ys, s=22, facecolors="none", edgecolors=color, marker=marker)
+        ax.set(xscale="log", yscale="log", title=f"forget: {title}")
+        ax.set(xlabel="mean JS(M'' ‖ M') on the test set", ylabel="v = ‖w' − w''‖")
+    _legend(key, style, [])
+    fig.suptitle("weight space (v) against output space (one point per run; retrain at 0, 0)",
+                 fontsize=10)  # fmt: skip
     return save(fig, out_dir, slug("leaderboard_v_vs_output_distance"))
 
 
