@@ -58,6 +58,7 @@ class MetricsConf:
     """The field's metrics of M'' and the twin M' (unlearn/metrics/)."""
 
     retain_sample: Optional[int] = value(ge=1, nullable=True)  # noqa: UP045
+    test_sample: Optional[int] = value(ge=1, nullable=True)  # noqa: UP045
     mia_feature: str = value(choices=("entropy", "loss"))
 
 

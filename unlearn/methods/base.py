@@ -160,6 +160,7 @@ class PostHocMethod(UnlearningMethod):
         self.dataset: Any = None
         self.forget = self.retain = torch.empty(0, dtype=torch.long)
         self.num_classes = 0
+        self._forget_stream = self._retain_stream = SampleStream(self.forget, 0)
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> PostHocMethod:

@@ -43,15 +43,19 @@ def outputs(net: nn.Module, x: Tensor, batch: int = 512) -> Tensor:
     return torch.cat(parts) if parts else torch.empty(0)
 
 
+def sample(pool: Tensor, size: int | None, seed: int, part: int = 0) -> Tensor:
+    """Sorted indices of a fixed seeded sample of `pool` (all of it when size is None)."""
+    if size is None or size >= len(pool):
+        return pool
+    gen = torch.Generator().manual_seed(derive_seed(seed, METRICS_STREAM, part))
+    return pool[torch.randperm(len(pool), generator=gen)[:size]].sort().values
+
+
 def retain_sample(num_train: int, forget: Tensor, size: int | None, seed: int) -> Tensor:
     """Sorted indices of a fixed seeded sample of R = D \\ F (all of R when size is None)."""
     keep = torch.ones(num_train, dtype=torch.bool)
     keep[forget.cpu().long()] = False
-    retain = keep.nonzero().flatten()
-    if size is None or size >= len(retain):
-        return retain
-    gen = torch.Generator().manual_seed(derive_seed(seed, METRICS_STREAM))
-    return retain[torch.randperm(len(retain), generator=gen)[:size]].sort().values
+    return sample(keep.nonzero().flatten(), size, seed)
 
 
 def _feature(kind: str, logits: Tensor, y: Tensor) -> Tensor:
@@ -62,8 +66,10 @@ def _feature(kind: str, logits: Tensor, y: Tensor) -> Tensor:
     )
 
 
-def _scores(net: nn.Module, sets: dict[str, tuple[Tensor, Tensor]], mia: str) -> dict[str, Any]:
-    logits = {k: outputs(net, x) for k, (x, _) in sets.items()}
+def _scores(
+    net: nn.Module, sets: dict[str, tuple[Tensor, Tensor]], mia: str, batch: int
+) -> dict[str, Any]:
+    logits = {k: outputs(net, x, batch) for k, (x, _) in sets.items()}
     out: dict[str, Any] = {f"acc_{k}": accuracy(logits[k], sets[k][1]) for k in sets}
     feats = {k: _feature(mia, logits[k], sets[k][1]) for k in sets}
     out["mia_forget"] = mia_efficacy(feats["retain"], feats["test"], feats["forget"])
@@ -88,14 +94,16 @@ def field_metrics(
     train, test = data.train_set, data.test_set
     opts = cfg.get("metrics") or {}
     idx_r = retain_sample(len(train.y), forget, opts.get("retain_sample", 512), int(cfg.seed))
+    idx_t = sample(torch.arange(len(test.y)), opts.get("test_sample"), int(cfg.seed), 1)
     idx_f = forget.cpu().long()
     sets = {
         "forget": (train.x[idx_f], train.y[idx_f]),
         "retain": (train.x[idx_r], train.y[idx_r]),
-        "test": (test.x, test.y),
+        "test": (test.x[idx_t], test.y[idx_t]),
     }
-    mia = str(opts.get("mia_feature", "entropy"))
-    mine, twin = _scores(unlearned_net, sets, mia), _scores(twin_net, sets, mia)
+    mia, batch = str(opts.get("mia_feature", "entropy")), int(getattr(data, "test_batch_size", 512))
+    mine = _scores(unlearned_net, sets, mia, batch)
+    twin = _scores(twin_net, sets, mia, batch)
     logits, twin_logits = mine.pop("_logits"), twin.pop("_logits")
     results: dict[str, Any] = {
         "v_ratio": v / v_none if v_none else float("nan"),
@@ -105,6 +113,7 @@ def field_metrics(
         **{f"twin_{k}": x for k, x in twin.items()},
         **{f"gap_{k}": mine[k] - twin[k] for k in mine},
         "retain_sample_size": len(idx_r),
+        "test_sample_size": len(idx_t),
     }
     results |= {f"cost_{k}": x for k, x in cost.items()}
     results["cost_stored_bytes"] = int(stored_bytes)
