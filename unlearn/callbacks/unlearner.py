@@ -129,7 +129,9 @@ class Unlearner(L.Callback):
             self.forget_indices = self.forget.resolve(host, labels).to(idx.device)
         if self._forget_host is None:  # first batch, or the first after a resume
             self._forget_host = self.forget_indices.cpu()
-            self.method.attach(trainer.train_dataloader.dataset, self._forget_host)
+            attach = getattr(self.method, "attach", None)  # optional: methods without data
+            if attach is not None:
+                attach(trainer.train_dataloader.dataset, self._forget_host)
         mask = torch.isin(host, self._forget_host)
         self._n_forget = int(mask.sum())
         self._mask = mask.to(idx.device, non_blocking=True)
