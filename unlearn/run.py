@@ -28,7 +28,9 @@ from unlearn.checkpointing import (
 from unlearn.config import check_data, check_window, resolve_steps, validate
 from unlearn.data.arrays import ArrayDataModule
 from unlearn.forget import check_forget
-from unlearn.methods import check_method
+from unlearn.methods import check_method, check_retain
+from unlearn.metrics import field_metrics
+from unlearn.metrics.report import with_weights
 from unlearn.module import UnlearnModule
 from unlearn.preflight import check_model_fits
 from unlearn.pretrain import PRETRAIN_STREAM, WINDOW_STREAM, make_trainer, pretrain
@@ -99,6 +101,10 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     N = resolve_steps(cfg.N, cfg.N_epochs, pre_stream.steps_per_epoch)
     t = resolve_steps(cfg.t, cfg.t_epochs, win_stream.steps_per_epoch)
     check_window(t)
+    first_batch = win_stream.indices(0)
+    check_retain(
+        cfg, instantiate(cfg.forget).resolve(first_batch, data.train_set.y), data.num_train
+    )
 
     module = UnlearnModule(
         net=instantiate(cfg.model),
@@ -170,6 +176,14 @@ def run(cfg: DictConfig) -> dict[str, Any]:
         **pretrain_info,
         **(unlearner.summary() if unlearner else {}),
     }
+    if unlearner and unlearner.final_unlearned is not None:  # the field's metrics
+        assert unlearner.twin is not None and unlearner.forget_indices is not None
+        results |= field_metrics(
+            cfg, data, with_weights(module.net, unlearner.final_unlearned), unlearner.twin.net,
+            unlearner.forget_indices, results["verification_error"],
+            results["verification_error_no_unlearning"], unlearner.unlearn_cost.as_dict(),
+            unlearner.twin_cost.as_dict(), unlearner.method.storage_bytes,
+        )  # fmt: skip
     if cfg.get("prs") and unlearner and unlearner.final_unlearned is not None:
         epochs = N / pre_stream.steps_per_epoch + t / win_stream.steps_per_epoch
         assert unlearner.twin is not None and unlearner.forget_indices is not None

@@ -64,6 +64,15 @@ class PrivacyConf:
 
 
 @dataclass
+class MetricsConf:
+    """The field's metrics of M'' and the twin M' (unlearn/metrics/)."""
+
+    retain_sample: Optional[int] = value(ge=1, nullable=True)  # noqa: UP045
+    test_sample: Optional[int] = value(ge=1, nullable=True)  # noqa: UP045
+    mia_feature: str = value(choices=("entropy", "loss"))
+
+
+@dataclass
 class PretrainConf:
     """The pretrain checkpoint cache (unlearn/cache.py, unlearn/pretrain.py)."""
 
@@ -111,6 +120,7 @@ class Config:
     twin: TwinConf = field(default_factory=TwinConf)
     prs: bool = MISSING
     privacy: PrivacyConf = field(default_factory=PrivacyConf)
+    metrics: MetricsConf = field(default_factory=MetricsConf)
     pretrain: PretrainConf = field(default_factory=PretrainConf)
 
 
@@ -296,6 +306,7 @@ class UnlearnerConf:
     verify_every: int = MISSING
     w_ref: str = MISSING
     partial_batch: str = MISSING
+    options: Any = None  # ${unlearn}: a post-hoc method's budget and hyperparameters
 
 
 @dataclass
@@ -304,6 +315,40 @@ class UnlearnConf:
 
     method: str = MISSING
     w_ref: str = MISSING
+
+
+@dataclass
+class PostHocConf(UnlearnConf):
+    """unlearn=fine_tune and every method that inherits its budget (unlearn/methods/base.py)."""
+
+    steps: int = value(ge=1)
+    batch_size: int = value(ge=1)
+    forget_batch_size: int = value(ge=1)
+    lr: float = value(gt=0)
+    seed: int = MISSING
+
+
+@dataclass
+class NegGradPlusConf(PostHocConf):
+    alpha: float = value(ge=0, le=1)
+
+
+@dataclass
+class ScrubConf(PostHocConf):
+    max_steps: int = value(ge=0)
+    temperature: float = value(gt=0)
+    ce_weight: float = value(ge=0)
+    kl_weight: float = value(ge=0)
+
+
+@dataclass
+class L1SparseConf(PostHocConf):
+    l1: float = value(ge=0)
+
+
+@dataclass
+class SalUnConf(PostHocConf):
+    mask_fraction: float = value(gt=0, le=1)
 
 
 @dataclass
@@ -377,7 +422,14 @@ GROUP_SCHEMAS: dict[str, dict[str, type]] = {
         "unlearner": UnlearnerConf,
     },
     "logger": {"csv": CSVLoggerConf, "wandb": WandbConf},
-    "unlearn": {"method": UnlearnConf},
+    "unlearn": {
+        "method": UnlearnConf,
+        "post_hoc": PostHocConf,
+        "neggrad_plus": NegGradPlusConf,
+        "scrub": ScrubConf,
+        "l1_sparse": L1SparseConf,
+        "salun": SalUnConf,
+    },
     "forget": {
         "plain": ForgetConf,
         "indices": ForgetIndicesConf,

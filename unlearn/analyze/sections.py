@@ -55,4 +55,5 @@ SECTIONS: list[Section] = [
     Section("unlearn.analyze.curves:render"),
     Section("unlearn.analyze.privacy:privacy_report", optional=True),
     Section("unlearn.analyze.sisa:sisa_report", optional=True),
+    Section("unlearn.analyze.leaderboard:render", optional=True),
 ]

@@ -15,6 +15,7 @@ Requires the module to expose ``net``, ``objective``, ``loss_on``, ``lr`` and
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from typing import Any
 
 import lightning as L
@@ -47,6 +48,9 @@ class Unlearner(L.Callback):
         w_ref: single_gradient's reference weights, ``initial`` (w_0), ``first`` (right
             after the step that used the samples) or ``final`` (w_t).
         partial_batch: the twin's normalisation of a batch that lost some samples.
+        options: the ``unlearn`` config node: budget and hyperparameters of a post-hoc method
+            (fine_tune, …; see `unlearn.methods.base.PostHocMethod`), which is asked for
+            w'' at the window's last step only (v is NaN at the earlier events).
 
     Example::
 
@@ -60,13 +64,14 @@ class Unlearner(L.Callback):
         verify_every: int = 1,
         w_ref: str = "initial",
         partial_batch: PartialBatch = "nominal",
+        options: Mapping[str, Any] | None = None,
     ) -> None:
         if verify_every < 1:
             raise ValueError(f"verify_every={verify_every}; allowed: >= 1")
         if w_ref not in ("initial", "first", "final"):
             raise ValueError(f"unlearn.w_ref={w_ref!r}; allowed: initial, first, final")
         self.forget = forget if forget is not None else FirstBatch()
-        self.method = build(method, w_ref) if isinstance(method, str) else method
+        self.method = build(method, w_ref, options) if isinstance(method, str) else method
         self.verify_every = verify_every
         self.partial_batch = partial_batch
         self.twin: LockstepTwin | None = None
@@ -125,8 +130,11 @@ class Unlearner(L.Callback):
         if self.forget_indices is None:
             labels = _train_labels(trainer, int(host.max()) + 1)
             self.forget_indices = self.forget.resolve(host, labels).to(idx.device)
-        if self._forget_host is None:
+        if self._forget_host is None:  # first batch, or the first after a resume
             self._forget_host = self.forget_indices.cpu()
+            attach = getattr(self.method, "attach", None)  # optional: methods without data
+            if attach is not None:
+                attach(trainer.train_dataloader.dataset, self._forget_host)
         mask = torch.isin(host, self._forget_host)
         self._n_forget = int(mask.sum())
         self._mask = mask.to(idx.device, non_blocking=True)
@@ -170,18 +178,21 @@ class Unlearner(L.Callback):
         assert self.twin is not None
         twin = list(trainable(self.twin.net).values())
         current = [p.detach() for p in trainable(pl_module.net).values()]
-        unlearned = self.unlearned_weights(pl_module)
-        v, v_none = torch.stack([distance(twin, unlearned), distance(twin, current)]).tolist()
+        if (
+            getattr(self.method, "post_hoc", False) and step != trainer.max_steps
+        ):  # w'' only from the final model
+            v, v_none = float("nan"), float(distance(twin, current))
+            unlearned = current
+        else:
+            unlearned = self.unlearned_weights(pl_module)
+            v, v_none = torch.stack([distance(twin, unlearned), distance(twin, current)]).tolist()
         self.steps.append(step)
         self.values.append(v)
         self.values_none.append(v_none)
         if step == trainer.max_steps:
             self.final_unlearned = [w.detach().clone() for w in unlearned]
-        log_to_loggers(
-            trainer,
-            {"verification_error": v, "verification_error_no_unlearning": v_none},
-            step,
-        )
+        logged = {"verification_error": v, "verification_error_no_unlearning": v_none}
+        log_to_loggers(trainer, {k: x for k, x in logged.items() if x == x}, step)  # no NaN
 
     def summary(self) -> dict[str, Any]:
         """results.json facts: method, forget set, costs and storage.

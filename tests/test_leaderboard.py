@@ -1,0 +1,57 @@
+"""The leaderboard section (unlearn/analyze/leaderboard.py) on made-up rows."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from unlearn.analyze.leaderboard import beats_nothing, cell, groups, mean_interval, ranking, render
+
+
+def test_mean_interval_is_the_student_t_interval():
+    mean, half, n = mean_interval([1.0, 2.0, 3.0, float("nan")])
+    # sd = 1, sem = 1/√3, t_{0.975, 2} = 4.302652729749464
+    assert (mean, n) == (2.0, 3) and half == pytest.approx(4.302652729749464 / math.sqrt(3))
+    assert math.isnan(mean_interval([5.0])[1]) and mean_interval([2.0, 2.0])[1] == 0.0
+    assert mean_interval([])[2] == 0 and cell([]) == "—" and cell([0.5]) == "0.5"
+
+
+def _row(method, forget, seed, ratio, cost=10):
+    return {
+        "status": "ok", "method": method, "forget": forget, "forget_size": 32, "seed": seed,
+        "model": "small_cnn", "data": "digits", "v_ratio": ratio,
+        "verification_error": ratio * 0.01, "output_distance_test": 0.001 * (1 + ratio),
+        "output_distance_forget": 0.002, "gap_acc_forget": -0.1, "gap_acc_retain": 0.0,
+        "gap_acc_test": 0.0, "mia_forget": 0.5, "cost_gradient_evaluations": cost,
+        "cost_hessian_vector_products": 0, "cost_seconds": 0.1,
+    }  # fmt: skip
+
+
+ROWS = [
+    *[_row("none", "first_batch", s, 1.0, 0) for s in range(3)],
+    *[_row("retrain", "first_batch", s, 0.0, 44) for s in range(3)],
+    *[_row("fine_tune", "first_batch", s, 0.5 + 0.1 * s) for s in range(3)],
+    *[_row("salun", "first_batch", s, 3.0 + s) for s in range(3)],
+    *[_row("fine_tune", "random", s, 2.0) for s in range(2)],
+    *[_row("none", "random", s, 1.0, 0) for s in range(2)],
+]
+
+
+def test_tables_rank_by_v_ratio_per_forget_set():
+    grouped = groups(ROWS)
+    assert list(grouped) == ["first_batch", "random (k = 32)"]
+    order = [name for name, _ in ranking(grouped["first_batch"])]
+    assert order == ["retrain", "fine_tune", "none", "salun"]
+    assert beats_nothing(grouped["first_batch"]) == ["fine_tune"]
+    assert beats_nothing(grouped["random (k = 32)"]) == []
+
+
+def test_render_writes_tables_and_both_figures(tmp_path):
+    text = render(ROWS, tmp_path)
+    assert "### Forget set: first_batch" in text and "| 2 | fine_tune | 3 | 0.6 ± 0.25 |" in text
+    assert "Beat doing nothing (mean v/v_none < 1): fine_tune." in text
+    assert (tmp_path / "figures" / "leaderboard_ratio_vs_cost.png").stat().st_size > 0
+    assert (tmp_path / "figures" / "leaderboard_v_vs_output_distance.png").stat().st_size > 0
+    single = [r for r in ROWS if r["method"] == "none"]
+    assert render(single, tmp_path) == ""  # one method: no leaderboard

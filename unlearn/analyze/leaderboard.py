@@ -1,0 +1,235 @@
+"""Section "Leaderboard": every unlearning method scored against the same lock-step twin.
+
+One table per forget set (and setting), one line per method, ranked by v/v_none (below 1:
+closer to the twin than doing nothing), with the field's metrics beside it: the accuracy
+gaps to the twin on F, R and the test set, membership-inference efficacy on F, the
+output distance, and the cost. Each number is the mean over seeds ± the half-width of a
+95 % Student-t interval. Two figures: v/v_none against cost (log axes), with doing
+nothing (v/v_none = 1) and retraining (v = 0, at the twin's cost) drawn as references;
+and v against the output distance, where the two notions of "forgotten" part ways.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy import stats
+
+from unlearn.analyze.families import setting
+from unlearn.analyze.plots import save, slug
+from unlearn.analyze.tables import fmt
+
+Row = dict[str, Any]
+COLUMNS = (  # (header, results.json key)
+    ("v/v_none", "v_ratio"),
+    ("v", "verification_error"),
+    ("JS on F", "output_distance_forget"),
+    ("JS on test", "output_distance_test"),
+    ("Δacc F", "gap_acc_forget"),
+    ("Δacc R", "gap_acc_retain"),
+    ("Δacc test", "gap_acc_test"),
+    ("MIA on F", "mia_forget"),
+    ("grads", "cost_gradient_evaluations"),
+    ("HVPs", "cost_hessian_vector_products"),
+    ("seconds", "cost_seconds"),
+)
+
+
+def mean_interval(values: list[float], level: float = 0.95) -> tuple[float, float, int]:
+    """(mean, half-width of the Student-t interval at `level`, n) of the finite values;
+    the half-width is NaN for fewer than 2 values and 0 when they are all equal."""
+    a = np.asarray([v for v in values if isinstance(v, int | float) and math.isfinite(v)])
+    n = int(a.size)
+    if n == 0:
+        return math.nan, math.nan, 0
+    mean = float(a.mean())
+    if n < 2:
+        return mean, math.nan, n
+    sem = float(stats.sem(a))
+    return mean, float(stats.t.ppf(0.5 + level / 2, n - 1) * sem), n
+
+
+def cell(values: list[float]) -> str:
+    """'0.87 ± 0.05' ('0.87' for one value, '—' for none)."""
+    mean, half, n = mean_interval(values)
+    if n == 0:
+        return "—"
+    return fmt(mean, 3) if math.isnan(half) else f"{fmt(mean, 3)} ± {fmt(half, 2)}"
+
+
+def _method(row: Row) -> str:
+    return str(row.get("method") or row.get("unlearn") or "?")
+
+
+def _forget(row: Row) -> str:
+    name = str(row.get("forget") or "?")
+    size = row.get("forget_size")
+    return name if name != "random" else f"random (k = {size})"
+
+
+def groups(rows: list[Row]) -> dict[str, dict[str, list[Row]]]:
+    """forget set (· setting, when there are several) → method → its runs (over seeds)."""
+    scored = [r for r in rows if r.get("method") and isinstance(r.get("v_ratio"), int | float)]
+    several = len({setting(r) for r in scored}) > 1
+    out: dict[str, dict[str, list[Row]]] = defaultdict(lambda: defaultdict(list))
+    for row in scored:
+        key = _forget(row) + (f" · {setting(row)}" if several else "")
+        out[key][_method(row)].append(row)
+    return {k: dict(v) for k, v in sorted(out.items())}
+
+
+def ranking(by_method: dict[str, list[Row]]) -> list[tuple[str, list[Row]]]:
+    """Methods by mean v/v_none, lowest first (NaN last)."""
+
+    def key(item: tuple[str, list[Row]]) -> float:
+        mean = mean_interval([r.get("v_ratio") for r in item[1]])[0]
+        return math.inf if math.isnan(mean) else mean
+
+    return sorted(by_method.items(), key=key)
+
+
+def beats_nothing(by_method: dict[str, list[Row]]) -> list[str]:
+    """Methods whose mean v/v_none is below 1 (retrain, v = 0, aside)."""
+    out = []
+    for name, runs in ranking(by_method):
+        mean = mean_interval([r.get("v_ratio") for r in runs])[0]
+        if name != "retrain" and mean < 1.0:
+            out.append(name)
+    return out
+
+
+def table(by_method: dict[str, list[Row]]) -> list[str]:
+    head = "| rank | method | seeds | " + " | ".join(h for h, _ in COLUMNS) + " |"
+    lines = [head, "|" + "---|" * (3 + len(COLUMNS))]
+    for i, (name, runs) in enumerate(ranking(by_method), 1):
+        cells = [cell([r.get(k) for r in runs]) for _, k in COLUMNS]
+        lines.append(f"| {i} | {name} | {len(runs)} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def _cost(row: Row) -> float:
+    grads, hvps = row.get("cost_gradient_evaluations"), row.get("cost_hessian_vector_products")
+    return float(grads or 0) + float(hvps or 0)
+
+
+FLOOR = 0.5  # where a method that spends no gradient is drawn on the log cost axis
+ORDER = (  # the paper's methods, then the field's; any other method follows, sorted
+    "none", "retrain", "single_gradient", "amnesiac", "fine_tune", "random_label",
+    "gradient_ascent", "neggrad_plus", "scrub", "l1_sparse", "salun",
+)  # fmt: skip
+MARKERS = "osD^vP*Xhp<>"
+
+
+def styles(grouped: dict[str, dict[str, list[Row]]]) -> dict[str, dict[str, Any]]:
+    """One colour and marker per method, the same in every panel and both figures."""
+    import matplotlib
+
+    names = {m for by_method in grouped.values() for m in by_method}
+    ordered = [m for m in ORDER if m in names] + sorted(names - set(ORDER))
+    cmap = matplotlib.colormaps["tab20"]
+    return {
+        m: {"color": cmap(i % 20), "marker": MARKERS[i % len(MARKERS)]}
+        for i, m in enumerate(ordered)
+    }
+
+
+def _row_of_panels(n: int) -> tuple[Any, list[Any], Any]:
+    """One panel per forget set in a row, and a narrow last one holding the legend."""
+    import matplotlib.pyplot as plt
+
+    ratios = [1.0] * n + [0.42]
+    fig, axes = plt.subplots(1, n + 1, figsize=(4.2 * n + 1.8, 3.8), width_ratios=ratios)
+    axes[-1].axis("off")
+    return fig, list(axes[:-1]), axes[-1]
+
+
+def _legend(ax: Any, style: dict[str, dict[str, Any]], extra: list[Any]) -> None:
+    from matplotlib.lines import Line2D
+
+    handles = [
+        Line2D([], [], ls="", label=m, markersize=6, mfc="none", **s) for m, s in style.items()
+    ] + extra
+    ax.legend(handles=handles, loc="center left", fontsize=8, frameon=False)
+
+
+def figure_cost(out_dir: Path, grouped: dict[str, dict[str, list[Row]]]) -> str:
+    from matplotlib.lines import Line2D
+
+    style = {m: s for m, s in styles(grouped).items() if m not in ("none", "retrain")}
+    fig, axes, key = _row_of_panels(len(grouped))
+    for ax, (title, by_method) in zip(axes, grouped.items(), strict=True):
+        retrain = [_cost(r) for r in by_method.get("retrain", [])]
+        for name, runs in ranking(by_method):
+            if name not in style:
+                continue
+            y, half, _ = mean_interval([r.get("v_ratio") for r in runs])
+            x = max(mean_interval([_cost(r) for r in runs])[0], FLOOR)
+            err = None if math.isnan(half) else [[min(half, y * 0.999)], [half]]
+            ax.errorbar(x, y, yerr=err, capsize=3, ls="", mfc="none", **style[name])
+        ax.axhline(1.0, color="grey", ls="--", lw=1)
+        if retrain:
+            ax.axvline(float(np.mean(retrain)), color="black", ls=":", lw=1)
+        ax.set(xscale="log", yscale="log", title=f"forget: {title}")
+        ax.set(xlabel=f"gradient evals + HVPs (0 drawn at {FLOOR})", ylabel="v / v_none")
+    refs = [
+        Line2D([], [], color="grey", ls="--", label="do nothing (v = v_none)"),
+        Line2D([], [], color="black", ls=":", label="retrain: v = 0, at its cost"),
+    ]
+    _legend(key, style, refs)
+    fig.suptitle("v / v_none against cost (mean ± 95 % interval over seeds)", fontsize=10)
+    return save(fig, out_dir, slug("leaderboard_ratio_vs_cost"))
+
+
+def figure_output_space(out_dir: Path, grouped: dict[str, dict[str, list[Row]]]) -> str:
+    style = {m: s for m, s in styles(grouped).items() if m != "retrain"}
+    fig, axes, key = _row_of_panels(len(grouped))
+    for ax, (title, by_method) in zip(axes, grouped.items(), strict=True):
+        for name, runs in ranking(by_method):
+            pts = [
+                (r["output_distance_test"], r["verification_error"])
+                for r in runs
+                if (r.get("output_distance_test") or 0) > 0
+                and (r.get("verification_error") or 0) > 0
+            ]
+            if pts and name in style:
+                color, marker = style[name]["color"], style[name]["marker"]
+                xs, ys = zip(*pts, strict=True)
+                ax.scatter(xs, ys, s=22, facecolors="none", edgecolors=color, marker=marker)
+        ax.set(xscale="log", yscale="log", title=f"forget: {title}")
+        ax.set(xlabel="mean JS(M'' ‖ M') on the test set", ylabel="v = ‖w' − w''‖")
+    _legend(key, style, [])
+    fig.suptitle("weight space (v) against output space (one point per run; retrain at 0, 0)",
+                 fontsize=10)  # fmt: skip
+    return save(fig, out_dir, slug("leaderboard_v_vs_output_distance"))
+
+
+def render(rows: list[Row], out_dir: str | Path) -> str:
+    """The leaderboard section: the tables, the methods that beat doing nothing, figures."""
+    grouped = {k: g for k, g in groups(rows).items() if len(g) > 1}
+    if not grouped:  # a sweep of one method has no leaderboard
+        return ""
+    lines = ["## Leaderboard: unlearning methods against the lock-step twin"]
+    lines += [
+        "",
+        "Ranked by v/v_none (< 1: closer to the twin M' than doing nothing); mean ± 95 % "
+        "t-interval over seeds. Δacc = accuracy of M'' − accuracy of M' (0 is the twin's); "
+        "MIA on F: share of F a loss/entropy attack calls non-member (the twin's own value "
+        "is the target, `twin_mia_forget` in summary.csv); JS: mean Jensen–Shannon "
+        "divergence (nats) between the softmax outputs of M'' and M'; grads and HVPs: "
+        "backward passes and Hessian-vector products spent unlearning.",
+    ]
+    for title, by_method in grouped.items():
+        better = beats_nothing(by_method)
+        lines += ["", f"### Forget set: {title}", "", *table(by_method), ""]
+        lines.append(
+            "Beat doing nothing (mean v/v_none < 1): " + (", ".join(better) if better else "none")
+            + "."
+        )  # fmt: skip
+    out = Path(out_dir)
+    lines += ["", f"![v/v_none against cost]({figure_cost(out, grouped)})"]
+    lines += ["", f"![v against output distance]({figure_output_space(out, grouped)})"]
+    return "\n".join(lines)
