@@ -45,6 +45,7 @@ class Unlearner(L.Callback):
         verify_every: k_v ≥ 1.
         w_ref: single_gradient's reference weights, ``initial`` (w_0) or ``final`` (w_t).
         partial_batch: the twin's normalisation of a batch that lost some samples.
+        options: the method's own settings (the ``unlearn`` config node; unused keys ignored).
 
     Example::
 
@@ -58,13 +59,14 @@ class Unlearner(L.Callback):
         verify_every: int = 1,
         w_ref: str = "initial",
         partial_batch: PartialBatch = "nominal",
+        options: dict[str, Any] | None = None,
     ) -> None:
         if verify_every < 1:
             raise ValueError(f"verify_every={verify_every}; allowed: >= 1")
         if w_ref not in ("initial", "final"):
             raise ValueError(f"unlearn.w_ref={w_ref!r}; allowed: initial, final")
         self.forget = forget if forget is not None else FirstBatch()
-        self.method = build(method, w_ref) if isinstance(method, str) else method
+        self.method = build(method, w_ref, options) if isinstance(method, str) else method
         self.verify_every = verify_every
         self.partial_batch = partial_batch
         self.twin: LockstepTwin | None = None
@@ -105,6 +107,8 @@ class Unlearner(L.Callback):
             pl_module.net, trainer.optimizers[0], pl_module.loss_on, self.partial_batch
         )
         self.method.start(pl_module.net)
+        self.method.attach(list(trainer.callbacks))
+        self.method.train_size = len(getattr(trainer.train_dataloader, "dataset", ()))
         if self._pending is not None:  # resuming: the checkpoint replaces the fresh state
             self._restore(self._pending)
             self._pending = None
@@ -127,7 +131,7 @@ class Unlearner(L.Callback):
         mask = torch.isin(host, self._forget_host)
         self._n_forget = int(mask.sum())
         self._mask = mask.to(idx.device, non_blocking=True)
-        if self._n_forget:
+        if self._n_forget or self.method.every_step:
             self.method.before_step(pl_module.net)
 
     @override
@@ -148,10 +152,13 @@ class Unlearner(L.Callback):
             self.twin_cost.gradient_evaluations += 1
             self.twin_cost.samples += x.shape[0] - n_forget
         self.twin_cost.seconds += time.perf_counter() - begin
-        if n_forget:
+        if n_forget or self.method.every_step:
             record = ForgetStep(step, x, y, mask, pl_module.last_step_seed)
+        if n_forget:
             self.records.append(record)
             self.method.after_step(pl_module.net, pl_module.objective, record, pl_module.lr)
+        if self.method.every_step:
+            self.method.on_step(pl_module.net, pl_module.objective, record, pl_module.lr)
         if is_event(step, self.verify_every, trainer.max_steps):
             self.verify(trainer, pl_module, step)
 

@@ -6,25 +6,44 @@ unknown name before training.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from omegaconf import DictConfig
 
 from unlearn.config import ConfigError
 from unlearn.methods.amnesiac import Amnesiac
 from unlearn.methods.base import Cost, UnlearningMethod
+from unlearn.methods.damped_gradient import DampedGradient
+from unlearn.methods.influence import Influence
 from unlearn.methods.none import NoUnlearning
 from unlearn.methods.retrain import Retrain
 from unlearn.methods.single_gradient import SingleGradient
+from unlearn.methods.unrolled import Unrolled
 
 METHODS: dict[str, type[UnlearningMethod]] = {
-    cls.name: cls for cls in (SingleGradient, Amnesiac, NoUnlearning, Retrain)
+    cls.name: cls
+    for cls in (SingleGradient, Amnesiac, NoUnlearning, Retrain, Unrolled, Influence, DampedGradient)
+}
+# the constructor arguments a method takes from the `unlearn` config node
+OPTIONS: dict[str, tuple[str, ...]] = {
+    "influence": ("damping", "iterations", "retain_batches", "tol"),
+    "damped_gradient": ("top_k",),
 }
 
 
-def build(method: str, w_ref: str = "initial") -> UnlearningMethod:
-    """The method called `method`; `w_ref` matters to single_gradient only."""
+def build(
+    method: str, w_ref: str = "initial", options: Mapping[str, Any] | None = None
+) -> UnlearningMethod:
+    """The method called `method`; `w_ref` matters to single_gradient only, `options` (the
+    `unlearn` node) to the methods in `OPTIONS`."""
     if method not in METHODS:
         raise ConfigError(f"unlearn.method={method!r}: allowed {', '.join(sorted(METHODS))}")
-    return SingleGradient(w_ref) if method == "single_gradient" else METHODS[method]()  # type: ignore[arg-type]
+    if method == "single_gradient":
+        return SingleGradient(w_ref)  # type: ignore[arg-type]
+    given = options or {}
+    kwargs = {k: given[k] for k in OPTIONS.get(method, ()) if k in given}
+    return METHODS[method](**kwargs)
 
 
 def check_method(cfg: DictConfig) -> None:
@@ -38,9 +57,12 @@ __all__ = [
     "METHODS",
     "Amnesiac",
     "Cost",
+    "DampedGradient",
+    "Influence",
     "NoUnlearning",
     "Retrain",
     "SingleGradient",
+    "Unrolled",
     "UnlearningMethod",
     "build",
     "check_method",

@@ -25,17 +25,20 @@ class Cost:
         gradient_evaluations: backward passes, one per batch gradient (a training step is one).
         samples: samples whose loss entered those gradients.
         seconds: wall time, including what is stored during training.
+        hessian_vector_products: products with a Hessian (the curvature methods' currency).
     """
 
     gradient_evaluations: int = 0
     samples: int = 0
     seconds: float = 0.0
+    hessian_vector_products: int = 0
 
     def add(self, other: Cost) -> Cost:
         return Cost(
             self.gradient_evaluations + other.gradient_evaluations,
             self.samples + other.samples,
             self.seconds + other.seconds,
+            self.hessian_vector_products + other.hessian_vector_products,
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -51,9 +54,11 @@ class UnlearningMethod:
 
     name: ClassVar[str] = ""
     uses_twin: ClassVar[bool] = False
+    every_step: ClassVar[bool] = False  # True: before_step and on_step around EVERY step
 
     def __init__(self) -> None:
         self.cost = Cost()
+        self.train_size: int | None = None  # |D|, set by the Unlearner before the first step
 
     def start(self, net: nn.Module) -> None:  # noqa: B027 (optional hook)
         """The window begins: `net` holds w_0."""
@@ -65,6 +70,16 @@ class UnlearningMethod:
         self, net: nn.Module, objective: nn.Module, record: ForgetStep, lr: float
     ) -> None:
         """That step was taken with learning rate `lr`; `record` holds its batch."""
+
+    def on_step(  # noqa: B027 (optional hook)
+        self, net: nn.Module, objective: nn.Module, record: ForgetStep, lr: float
+    ) -> None:
+        """Only for `every_step` methods, after every window step (and after `after_step`):
+        `record` holds the batch, its forget mask (possibly all False) and its seed."""
+
+    def attach(self, callbacks: list[Any]) -> None:  # noqa: B027 (optional hook)
+        """The trainer's callbacks, once as the window starts (damped_gradient reads the
+        Hessian spectrum's eigenvectors there instead of computing its own)."""
 
     def unlearned(
         self, net: nn.Module, objective: nn.Module, lr: float, twin_net: nn.Module
