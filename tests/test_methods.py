@@ -124,9 +124,10 @@ def test_method_state_survives_save_and_load(name):
 
 
 def test_unknown_method_names_what_is_allowed():
-    with pytest.raises(ValueError, match="allowed amnesiac, none, retrain, single_gradient"):
+    names = ["amnesiac", "damped_gradient", "influence", "none", "retrain", "single_gradient"]
+    with pytest.raises(ValueError, match="allowed " + ", ".join([*names, "unrolled"])):
         build("sisa")
-    assert sorted(METHODS) == ["amnesiac", "none", "retrain", "single_gradient"]
+    assert sorted(METHODS) == [*names, "unrolled"]
 
 
 def test_results_carry_method_costs_and_storage(make_cfg):

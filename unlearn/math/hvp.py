@@ -50,9 +50,7 @@ class BatchHessian:
 
     def __call__(self, v: Vector) -> Vector:
         self.products += 1
-        return list(
-            torch.autograd.grad(self.grad, self.leaves, grad_outputs=v, retain_graph=True)
-        )
+        return list(torch.autograd.grad(self.grad, self.leaves, grad_outputs=v, retain_graph=True))
 
     @property
     def gradient(self) -> Vector:

@@ -32,8 +32,7 @@ def _norm(v: Vector) -> Tensor:
 
 def _rademacher(like: Vector, gen: torch.Generator) -> Vector:
     return [
-        (torch.randint(0, 2, x.shape, generator=gen) * 2 - 1).to(x.dtype).to(x.device)
-        for x in like
+        (torch.randint(0, 2, x.shape, generator=gen) * 2 - 1).to(x.dtype).to(x.device) for x in like
     ]
 
 

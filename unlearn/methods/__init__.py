@@ -23,7 +23,15 @@ from unlearn.methods.unrolled import Unrolled
 
 METHODS: dict[str, type[UnlearningMethod]] = {
     cls.name: cls
-    for cls in (SingleGradient, Amnesiac, NoUnlearning, Retrain, Unrolled, Influence, DampedGradient)
+    for cls in (
+        SingleGradient,
+        Amnesiac,
+        NoUnlearning,
+        Retrain,
+        Unrolled,
+        Influence,
+        DampedGradient,
+    )
 }
 # the constructor arguments a method takes from the `unlearn` config node
 OPTIONS: dict[str, tuple[str, ...]] = {

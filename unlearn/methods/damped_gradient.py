@@ -85,9 +85,7 @@ class DampedGradient(UnlearningMethod):
         self.cost.seconds += time.perf_counter() - begin
         self.active = True
 
-    def on_step(
-        self, net: nn.Module, objective: nn.Module, record: ForgetStep, lr: float
-    ) -> None:
+    def on_step(self, net: nn.Module, objective: nn.Module, record: ForgetStep, lr: float) -> None:
         self.lr = lr  # the η of the products applied before the next step
 
     def unlearned(

@@ -26,13 +26,17 @@ from unlearn.methods.base import Cost, UnlearningMethod
 
 
 class Influence(UnlearningMethod):
-    """Args: damping λ ≥ 0, CG `iterations`, `retain_batches` (the latest kept batches), CG `tol`."""
+    """Args: damping λ ≥ 0, CG `iterations` and `tol`, `retain_batches` (the latest ones)."""
 
     name = "influence"
     every_step = True
 
     def __init__(
-        self, damping: float = 0.01, iterations: int = 20, retain_batches: int = 4, tol: float = 1e-6
+        self,
+        damping: float = 0.01,
+        iterations: int = 20,
+        retain_batches: int = 4,
+        tol: float = 1e-6,
     ) -> None:
         super().__init__()
         if damping < 0 or iterations < 1 or retain_batches < 1 or tol <= 0:
@@ -52,9 +56,7 @@ class Influence(UnlearningMethod):
     ) -> None:
         self.forget_records.append(record)
 
-    def on_step(
-        self, net: nn.Module, objective: nn.Module, record: ForgetStep, lr: float
-    ) -> None:
+    def on_step(self, net: nn.Module, objective: nn.Module, record: ForgetStep, lr: float) -> None:
         if not bool(record.mask.all()):
             self.retain.append(record)
 
@@ -110,7 +112,9 @@ class Influence(UnlearningMethod):
     @property
     def storage_bytes(self) -> int:
         kept = [*self.forget_records, *self.retain]
-        return sum(r.x.numel() * r.x.element_size() + r.y.numel() * r.y.element_size() for r in kept)
+        return sum(
+            r.x.numel() * r.x.element_size() + r.y.numel() * r.y.element_size() for r in kept
+        )
 
     def state_dict(self) -> dict[str, Any]:
         return {

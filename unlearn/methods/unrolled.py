@@ -47,9 +47,7 @@ class Unrolled(UnlearningMethod):
     def before_step(self, net: nn.Module) -> None:
         self._before = snapshot(net)  # w_{u−1}: where step u's Hessian and gradients are taken
 
-    def on_step(
-        self, net: nn.Module, objective: nn.Module, record: ForgetStep, lr: float
-    ) -> None:
+    def on_step(self, net: nn.Module, objective: nn.Module, record: ForgetStep, lr: float) -> None:
         begin = time.perf_counter()
         n_forget, b = int(record.mask.sum()), record.nominal_size
         kept: BatchHessian | None = None
