@@ -18,7 +18,10 @@ def _setup():
     net = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2)).double()
     g = torch.Generator().manual_seed(1)
     batches = [
-        (torch.randn(B, 3, generator=g, dtype=torch.float64), torch.randint(0, 2, (B,), generator=g))
+        (
+            torch.randn(B, 3, generator=g, dtype=torch.float64),
+            torch.randint(0, 2, (B,), generator=g),
+        )
         for _ in range(3)
     ]
     masks = [torch.zeros(B, dtype=torch.bool) for _ in batches]

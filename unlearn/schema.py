@@ -23,6 +23,8 @@ from typing import Any, Optional
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING, DictConfig, ListConfig, OmegaConf
 
+from unlearn.fields import value
+
 # ---------------------------------------------------------------------------- top level
 
 
@@ -39,6 +41,16 @@ class SigmaConf:
 @dataclass
 class TwinConf:
     partial_batch: str = MISSING
+
+
+@dataclass
+class SpectrumConf:
+    """The Hessian spectrum beyond σ, at σ's events (unlearn/callbacks/hessian_curvature.py)."""
+
+    top_k: int = value(ge=1)  # eigenpairs of largest |λ| (damped_gradient damps along them)
+    trace_probes: int = value(ge=0)  # Hutchinson probes (0: no trace)
+    density_steps: int = value(ge=0)  # Lanczos steps per SLQ probe (0: no density)
+    density_probes: int = value(ge=1)
 
 
 @dataclass
@@ -99,6 +111,7 @@ class Config:
     prs: bool = MISSING
     privacy: PrivacyConf = field(default_factory=PrivacyConf)
     pretrain: PretrainConf = field(default_factory=PretrainConf)
+    spectrum: SpectrumConf = field(default_factory=SpectrumConf)
 
 
 # ---------------------------------------------------------------------------- groups
@@ -268,6 +281,14 @@ class HessianSpectrumConf(EveryConf):
 
 
 @dataclass
+class HessianCurvatureConf(HessianSpectrumConf):
+    top_k: int = MISSING
+    trace_probes: int = MISSING
+    density_steps: int = MISSING
+    density_probes: int = MISSING
+
+
+@dataclass
 class UnlearnerConf:
     """callbacks.unlearner (unlearn/callbacks/unlearner.py)."""
 
@@ -277,6 +298,7 @@ class UnlearnerConf:
     verify_every: int = MISSING
     w_ref: str = MISSING
     partial_batch: str = MISSING
+    options: Any = None  # ${unlearn}: the method's own settings
 
 
 @dataclass
@@ -285,6 +307,23 @@ class UnlearnConf:
 
     method: str = MISSING
     w_ref: str = MISSING
+
+
+@dataclass
+class InfluenceConf(UnlearnConf):
+    """unlearn=influence (unlearn/methods/influence.py)."""
+
+    damping: float = value(ge=0)  # λ of (H_R + λI)
+    iterations: int = value(ge=1)  # CG iterations at most
+    retain_batches: int = value(ge=1)  # the latest kept window batches that estimate H_R
+    tol: float = value(gt=0)  # CG stops at ‖r‖ ≤ tol·‖b‖
+
+
+@dataclass
+class DampedGradientConf(UnlearnConf):
+    """unlearn=damped_gradient (unlearn/methods/damped_gradient.py)."""
+
+    top_k: int = value(ge=1)  # eigenvectors damped along (spectrum.top_k follows it)
 
 
 @dataclass
@@ -355,10 +394,15 @@ GROUP_SCHEMAS: dict[str, dict[str, type]] = {
     "callbacks": {
         "every": EveryConf,
         "hessian_spectrum": HessianSpectrumConf,
+        "hessian_curvature": HessianCurvatureConf,
         "unlearner": UnlearnerConf,
     },
     "logger": {"csv": CSVLoggerConf, "wandb": WandbConf},
-    "unlearn": {"method": UnlearnConf},
+    "unlearn": {
+        "method": UnlearnConf,
+        "influence": InfluenceConf,
+        "damped_gradient": DampedGradientConf,
+    },
     "forget": {
         "plain": ForgetConf,
         "indices": ForgetIndicesConf,

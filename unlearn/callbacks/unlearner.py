@@ -204,6 +204,7 @@ class Unlearner(L.Callback):
             "unlearn_cost": self.unlearn_cost.as_dict(),
             "twin_cost": {**self.twin_cost.as_dict(), "steps_skipped": self.twin.steps_skipped},
             "unlearn_storage_bytes": self.method.storage_bytes,
+            "unlearn_report": getattr(self.method, "report", dict)(),  # e.g. influence's CG
             "param_bytes": param_bytes,
             "amnesiac_bytes": measured if measured is not None else len(self.records) * param_bytes,
             "amnesiac_bytes_all_steps": steps * param_bytes,
