@@ -27,7 +27,10 @@ def _setup():
     masks = [torch.zeros(B, dtype=torch.bool) for _ in batches]
     masks[0][:] = True  # the first batch is the forget set
     masks[1][:2] = True  # two of its samples come back in the second
-    records = [ForgetStep(s + 1, x, y, m, 0) for s, ((x, y), m) in enumerate(zip(batches, masks))]
+    records = [
+        ForgetStep(s + 1, x, y, m, 0)
+        for s, ((x, y), m) in enumerate(zip(batches, masks, strict=True))
+    ]
     return net, TrainingObjective(), records
 
 
@@ -37,7 +40,7 @@ def _flat_loss(net, objective, x, y, size):
 
     def loss(flat):
         parts, at = {}, 0
-        for n, s in zip(names, shapes):
+        for n, s in zip(names, shapes, strict=True):
             parts[n] = flat[at : at + s.numel()].view(s)
             at += s.numel()
         return objective.per_sample(functional_call(net, parts, (x,)), y).sum() / size

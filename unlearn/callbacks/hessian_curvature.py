@@ -9,7 +9,8 @@ is counted (`products`). Math in `unlearn.math.spectrum`; pyhessian is the cross
 (tests/test_spectrum.py).
 
 Example:
-    >>> trainer = L.Trainer(callbacks=[HessianCurvature(10, top_k=5, trace_probes=10)])  # doctest: +SKIP
+    >>> curvature = HessianCurvature(10, top_k=5, trace_probes=10)
+    >>> trainer = L.Trainer(callbacks=[curvature])  # doctest: +SKIP
 """
 
 from __future__ import annotations
