@@ -62,7 +62,8 @@ def render(rows: list[dict[str, Any]], out_dir: Path) -> str:
     lines = [
         "## Curvature",
         "",
-        "| run | method | k | v/v_none | η·σ_avg·(t−1) | method HVPs | spectrum HVPs | tr(H) last ± SE |",
+        "| run | method | k | v/v_none | η·σ_avg·(t−1) | method HVPs | spectrum HVPs "
+        "| tr(H) last ± SE |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for r in runs:
