@@ -63,3 +63,14 @@ def test_fewer_vectors_than_asked_is_refused():
     method = DampedGradient(top_k=5)
     with pytest.raises(ValueError, match="allowed <= spectrum.top_k=3"):
         method.attach([HessianCurvature(3, top_k=3)])
+
+
+def test_bad_top_k_stops_before_training(make_cfg):
+    from unlearn.errors import ConfigError
+    from unlearn.methods import check_method
+
+    with pytest.raises(ConfigError, match="unlearn.top_k=5: allowed <= spectrum.top_k=2"):
+        check_method(make_cfg("unlearn=damped_gradient", "unlearn.top_k=5", "spectrum.top_k=2"))
+    with pytest.raises(ConfigError, match="spectrum.top_k=3: allowed 1 unless sigma.engine"):
+        check_method(make_cfg("spectrum.top_k=3", "sigma.engine=power"))
+    check_method(make_cfg("unlearn=damped_gradient", "unlearn.top_k=5"))  # follows it

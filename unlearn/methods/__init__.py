@@ -55,10 +55,17 @@ def build(
 
 
 def check_method(cfg: DictConfig) -> None:
-    """Raise a one-line `ConfigError` for an unknown `unlearn.method`."""
+    """Raise a one-line `ConfigError` for an unknown `unlearn.method`, or a top-k that the
+    spectrum callback cannot give (damped_gradient reads its eigenvectors)."""
     method = cfg.get("unlearn", {}).get("method", "single_gradient")
     if method not in METHODS:
         raise ConfigError(f"unlearn.method={method!r}: allowed {', '.join(sorted(METHODS))}")
+    spectrum = cfg.get("spectrum") or {}
+    top_k = int(spectrum.get("top_k", 1))
+    if top_k > 1 and cfg.get("sigma", {}).get("engine", "lanczos") != "lanczos":
+        raise ConfigError(f"spectrum.top_k={top_k}: allowed 1 unless sigma.engine=lanczos")
+    if method == "damped_gradient" and int(cfg.unlearn.get("top_k", 1)) > top_k:
+        raise ConfigError(f"unlearn.top_k={cfg.unlearn.top_k}: allowed <= spectrum.top_k={top_k}")
 
 
 __all__ = [
