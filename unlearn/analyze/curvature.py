@@ -73,8 +73,9 @@ def render(rows: list[dict[str, Any]], out_dir: Path) -> str:
         tr = f"{trace[-1]:.3g} ± {se[-1]:.2g}" if trace and se else "-"
         eta_sigma_t = r.get("lr", np.nan) * r.get("sigma_avg", np.nan) * (r.get("t", 1) - 1)
         k = len(c["hessian_top_eigenvalues"][-1])
+        name = " ".join(o for o in r.get("overrides") or [] if "sweep=" not in o) or r["job"]
         lines.append(
-            f"| {r['job']} | {r.get('method', '-')} | {k} | {r.get('v_ratio', np.nan):.3f} | "
+            f"| {name} | {r.get('method', '-')} | {k} | {r.get('v_ratio', np.nan):.3f} | "
             f"{eta_sigma_t:.2f} | {cost.get('hessian_vector_products', '-')} | "
             f"{r.get('spectrum_products', '-')} | {tr} |"
         )
