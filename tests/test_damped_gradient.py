@@ -73,4 +73,6 @@ def test_bad_top_k_stops_before_training(make_cfg):
         check_method(make_cfg("unlearn=damped_gradient", "unlearn.top_k=5", "spectrum.top_k=2"))
     with pytest.raises(ConfigError, match="spectrum.top_k=3: allowed 1 unless sigma.engine"):
         check_method(make_cfg("spectrum.top_k=3", "sigma.engine=power"))
+    with pytest.raises(ConfigError, match="unlearn.method=unrolled: allowed with plain SGD"):
+        check_method(make_cfg("unlearn=unrolled", "optimizer.momentum=0.9"))
     check_method(make_cfg("unlearn=damped_gradient", "unlearn.top_k=5"))  # follows it

@@ -60,6 +60,13 @@ def check_method(cfg: DictConfig) -> None:
     method = cfg.get("unlearn", {}).get("method", "single_gradient")
     if method not in METHODS:
         raise ConfigError(f"unlearn.method={method!r}: allowed {', '.join(sorted(METHODS))}")
+    opt = cfg.get("optimizer") or {}
+    plain = not opt.get("momentum", 0.0) and not opt.get("weight_decay", 0.0)
+    if method in ("unrolled", "damped_gradient") and not plain:
+        raise ConfigError(
+            f"unlearn.method={method}: allowed with plain SGD only "
+            "(optimizer.momentum=0, optimizer.weight_decay=0)"
+        )
     spectrum = cfg.get("spectrum") or {}
     top_k = int(spectrum.get("top_k", 1))
     if top_k > 1 and cfg.get("sigma", {}).get("engine", "lanczos") != "lanczos":
