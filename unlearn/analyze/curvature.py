@@ -25,6 +25,11 @@ def _density_line(ax: Any, density: dict[str, Any], label: str, colour: str) -> 
     ax.plot(grid, d.smoothed(grid, 0.01 * (hi - lo or 1.0)), color=colour, label=label, lw=1.2)
 
 
+def _name(run: dict[str, Any]) -> str:
+    """The run's overrides without the sweep's own (its job folder when it has none)."""
+    return " ".join(o for o in run.get("overrides") or [] if "sweep=" not in o) or run["job"]
+
+
 def _figure(run: dict[str, Any], out_dir: Path, name: str) -> str:
     curves = run["curves"]
     steps, tops = curves["spectrum_step"], curves["hessian_top_eigenvalues"]
@@ -38,17 +43,17 @@ def _figure(run: dict[str, Any], out_dir: Path, name: str) -> str:
         )
     left.set_xlabel("window step t")
     left.set_ylabel("eigenvalue (largest |λ| first)")
-    left.set_title(f"top-{k} Hessian eigenvalues, {run['job']}", fontsize=8)
+    left.set_title(f"top-{k} Hessian eigenvalues\n{_name(run)}", fontsize=7)
     left.legend(fontsize=6)
     densities = curves.get("hessian_density") or []
     if densities:
         _density_line(right, densities[0], f"step {steps[0]}", "tab:blue")
         _density_line(right, densities[-1], f"step {steps[-1]}", "tab:red")
         right.set_yscale("log")
-        right.set_ylim(bottom=1e-5)
+        right.set_ylim(1e-5, 3 * max(line.get_ydata().max() for line in right.lines))
         right.set_xlabel("eigenvalue λ")
         right.set_ylabel("spectral density (SLQ, smoothed)")
-        right.set_title("first and last tracking event", fontsize=8)
+        right.set_title("spectral density\nat the first and last tracking event", fontsize=7)
         right.legend(fontsize=6)
     else:
         right.set_visible(False)
@@ -73,9 +78,8 @@ def render(rows: list[dict[str, Any]], out_dir: Path) -> str:
         tr = f"{trace[-1]:.3g} ± {se[-1]:.2g}" if trace and se else "-"
         eta_sigma_t = r.get("lr", np.nan) * r.get("sigma_avg", np.nan) * (r.get("t", 1) - 1)
         k = len(c["hessian_top_eigenvalues"][-1])
-        name = " ".join(o for o in r.get("overrides") or [] if "sweep=" not in o) or r["job"]
         lines.append(
-            f"| {name} | {r.get('method', '-')} | {k} | {r.get('v_ratio', np.nan):.3f} | "
+            f"| {_name(r)} | {r.get('method', '-')} | {k} | {r.get('v_ratio', np.nan):.3f} | "
             f"{eta_sigma_t:.2f} | {cost.get('hessian_vector_products', '-')} | "
             f"{r.get('spectrum_products', '-')} | {tr} |"
         )
