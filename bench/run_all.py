@@ -18,6 +18,7 @@ import torch
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+import curvature_overhead  # noqa: E402
 import loop_overhead  # noqa: E402
 import memory  # noqa: E402
 import sigma_engine  # noqa: E402
@@ -40,6 +41,7 @@ def main() -> None:
     tw = twin.measure()
     sigma = sigma_engine.measure()
     mem = memory.measure()
+    curvature = curvature_overhead.measure()
     results = {
         "machine": {
             "cpu": platform.processor() or platform.machine(),
@@ -53,6 +55,7 @@ def main() -> None:
         "unlearn_speedup": tw["unlearn_speedup"],
         "sigma_engine": sigma,
         "peak_memory": mem,
+        "curvature_overhead": curvature,
     }
     cifar = loop["CIFAR-shaped small CNN"]["ratio"]
     rows = [
@@ -87,6 +90,16 @@ def main() -> None:
                 f"tol {sigma['tolerance']:g}",
             )
         )
+    rows.append(
+        (
+            "Hessian curvature callback (default schedule) / none",
+            _fmt_ratio(curvature["curvature_vs_none"]),
+            "-",
+        )
+    )
+    rows.append(
+        ("  σ alone / none", _fmt_ratio(curvature["sigma_only_vs_none"]), "-"),
+    )
     for key, value in mem.items():
         rows.append((f"peak RSS: {key.removesuffix('_peak_mib')}", f"{value:.0f} MiB", "-"))
     width = max(len(r[0]) for r in rows)

@@ -168,5 +168,7 @@ def test_an_unknown_sweep_is_one_line_naming_the_allowed_ones():
     from unlearn.sweeps import check_argv
 
     check_argv(["-m", "+sweep=table4", "gamma=1"])
-    with pytest.raises(ConfigError, match=r"^sweep='tabel4': allowed fig11_gamma, .*table4_mini$"):
+    with pytest.raises(
+        ConfigError, match=r"^sweep='tabel4': allowed curvature, fig11_gamma, .*table4_mini$"
+    ):
         check_argv(["-m", "+sweep=tabel4"])

@@ -71,6 +71,7 @@ def _curves(callbacks: list) -> dict[str, list]:
         "verify_step": unlearner.steps if unlearner else [],
         "verification_error": unlearner.values if unlearner else [],
         "verification_error_no_unlearning": unlearner.values_none if unlearner else [],
+        **(spectrum.curves() if hasattr(spectrum, "curves") else {}),  # top-k, trace, density
     }
 
 
@@ -164,6 +165,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
         "unlearn_seconds": unlearner.unlearn_seconds if unlearner else float("nan"),
         "twin_seconds": unlearner.twin_seconds if unlearner else float("nan"),
         "sigma_iterations": spectrum.iterations if spectrum else [],
+        "spectrum_products": getattr(spectrum, "products", None),
         "wall_time_s": time.perf_counter() - start,
         "deterministic": bool(cfg.get("deterministic", True)),
         "resumed_at_step": resume.step if resume else None,

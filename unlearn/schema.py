@@ -54,6 +54,16 @@ class TwinConf:
 
 
 @dataclass
+class SpectrumConf:
+    """The Hessian spectrum beyond σ, at σ's events (unlearn/callbacks/hessian_curvature.py)."""
+
+    top_k: int = value(ge=1)  # eigenpairs of largest |λ| (damped_gradient damps along them)
+    trace_probes: int = value(ge=0)  # Hutchinson probes (0: no trace)
+    density_steps: int = value(ge=0)  # Lanczos steps per SLQ probe (0: no density)
+    density_probes: int = value(ge=1)
+
+
+@dataclass
 class PrivacyConf:
     """How `prs=true` scores membership risk (unlearn/privacy/)."""
 
@@ -122,6 +132,7 @@ class Config:
     privacy: PrivacyConf = field(default_factory=PrivacyConf)
     metrics: MetricsConf = field(default_factory=MetricsConf)
     pretrain: PretrainConf = field(default_factory=PretrainConf)
+    spectrum: SpectrumConf = field(default_factory=SpectrumConf)
 
 
 # ---------------------------------------------------------------------------- groups
@@ -297,6 +308,14 @@ class HessianSpectrumConf(EveryConf):
 
 
 @dataclass
+class HessianCurvatureConf(HessianSpectrumConf):
+    top_k: int = MISSING
+    trace_probes: int = MISSING
+    density_steps: int = MISSING
+    density_probes: int = MISSING
+
+
+@dataclass
 class UnlearnerConf:
     """callbacks.unlearner (unlearn/callbacks/unlearner.py)."""
 
@@ -349,6 +368,22 @@ class L1SparseConf(PostHocConf):
 @dataclass
 class SalUnConf(PostHocConf):
     mask_fraction: float = value(gt=0, le=1)
+
+
+class InfluenceConf(UnlearnConf):
+    """unlearn=influence (unlearn/methods/influence.py)."""
+
+    damping: float = value(ge=0)  # λ of (H_R + λI)
+    iterations: int = value(ge=1)  # CG iterations at most
+    retain_batches: int = value(ge=1)  # the latest kept window batches that estimate H_R
+    tol: float = value(gt=0)  # CG stops at ‖r‖ ≤ tol·‖b‖
+
+
+@dataclass
+class DampedGradientConf(UnlearnConf):
+    """unlearn=damped_gradient (unlearn/methods/damped_gradient.py)."""
+
+    top_k: int = value(ge=1)  # eigenvectors damped along (spectrum.top_k follows it)
 
 
 @dataclass
@@ -419,6 +454,7 @@ GROUP_SCHEMAS: dict[str, dict[str, type]] = {
     "callbacks": {
         "every": EveryConf,
         "hessian_spectrum": HessianSpectrumConf,
+        "hessian_curvature": HessianCurvatureConf,
         "unlearner": UnlearnerConf,
     },
     "logger": {"csv": CSVLoggerConf, "wandb": WandbConf},
@@ -429,6 +465,8 @@ GROUP_SCHEMAS: dict[str, dict[str, type]] = {
         "scrub": ScrubConf,
         "l1_sparse": L1SparseConf,
         "salun": SalUnConf,
+        "influence": InfluenceConf,
+        "damped_gradient": DampedGradientConf,
     },
     "forget": {
         "plain": ForgetConf,

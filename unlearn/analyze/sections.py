@@ -53,6 +53,7 @@ SECTIONS: list[Section] = [
     Section("unlearn.analyze.tables:render"),
     Section("unlearn.analyze.correlation:render"),
     Section("unlearn.analyze.curves:render"),
+    Section("unlearn.analyze.curvature:render", optional=True),
     Section("unlearn.analyze.privacy:privacy_report", optional=True),
     Section("unlearn.analyze.sisa:sisa_report", optional=True),
     Section("unlearn.analyze.leaderboard:render", optional=True),

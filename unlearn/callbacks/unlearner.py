@@ -113,6 +113,8 @@ class Unlearner(L.Callback):
         )
         self.method.configure(trainer.optimizers[0])
         self.method.start(pl_module.net)
+        self.method.attach_callbacks(list(trainer.callbacks))
+        self.method.train_size = len(getattr(trainer.train_dataloader, "dataset", ()))
         if self._pending is not None:  # resuming: the checkpoint replaces the fresh state
             self._restore(self._pending)
             self._pending = None
@@ -138,7 +140,7 @@ class Unlearner(L.Callback):
         mask = torch.isin(host, self._forget_host)
         self._n_forget = int(mask.sum())
         self._mask = mask.to(idx.device, non_blocking=True)
-        if self._n_forget:
+        if self._n_forget or self.method.every_step:
             self.method.before_step(pl_module.net)
 
     @override
@@ -159,10 +161,13 @@ class Unlearner(L.Callback):
             self.twin_cost.gradient_evaluations += 1
             self.twin_cost.samples += x.shape[0] - n_forget
         self.twin_cost.seconds += time.perf_counter() - begin
-        if n_forget:
+        if n_forget or self.method.every_step:
             record = ForgetStep(step, x, y, mask, pl_module.last_step_seed)
+        if n_forget:
             self.records.append(record)
             self.method.after_step(pl_module.net, pl_module.objective, record, pl_module.lr)
+        if self.method.every_step:
+            self.method.on_step(pl_module.net, pl_module.objective, record, pl_module.lr)
         if is_event(step, self.verify_every, trainer.max_steps):
             self.verify(trainer, pl_module, step)
 
@@ -212,6 +217,7 @@ class Unlearner(L.Callback):
             "unlearn_cost": self.unlearn_cost.as_dict(),
             "twin_cost": {**self.twin_cost.as_dict(), "steps_skipped": self.twin.steps_skipped},
             "unlearn_storage_bytes": self.method.storage_bytes,
+            "unlearn_report": getattr(self.method, "report", dict)(),  # e.g. influence's CG
             "param_bytes": param_bytes,
             "amnesiac_bytes": measured if measured is not None else len(self.records) * param_bytes,
             "amnesiac_bytes_all_steps": steps * param_bytes,

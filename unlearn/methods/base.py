@@ -67,9 +67,11 @@ class UnlearningMethod:
     uses_twin: ClassVar[bool] = False
     post_hoc: ClassVar[bool] = False
     needs_retain: ClassVar[bool] = False
+    every_step: ClassVar[bool] = False  # True: before_step and on_step around EVERY step
 
     def __init__(self) -> None:
         self.cost = Cost()
+        self.train_size: int | None = None  # |D|, set by the Unlearner before the first step
 
     def configure(self, optimizer: torch.optim.Optimizer) -> None:  # noqa: B027 (optional hook)
         """The window's optimiser, before `start` (its momentum, for methods that need it)."""
@@ -90,6 +92,16 @@ class UnlearningMethod:
         self, net: nn.Module, objective: nn.Module, record: ForgetStep, lr: float
     ) -> None:
         """That step was taken with learning rate `lr`; `record` holds its batch."""
+
+    def on_step(  # noqa: B027 (optional hook)
+        self, net: nn.Module, objective: nn.Module, record: ForgetStep, lr: float
+    ) -> None:
+        """Only for `every_step` methods, after every window step (and after `after_step`):
+        `record` holds the batch, its forget mask (possibly all False) and its seed."""
+
+    def attach_callbacks(self, callbacks: list[Any]) -> None:  # noqa: B027 (optional hook)
+        """The trainer's callbacks, once as the window starts (damped_gradient reads the
+        Hessian spectrum's eigenvectors there instead of computing its own)."""
 
     def unlearned(
         self, net: nn.Module, objective: nn.Module, lr: float, twin_net: nn.Module
