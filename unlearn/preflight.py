@@ -243,7 +243,10 @@ def check_run(
     check_data(cfg, data.num_train)
     _check_forget(cfg, data)
     spe = data.stream(cfg.batch_size, cfg.seed, 1).steps_per_epoch
-    check_window(resolve_steps(cfg.t, cfg.t_epochs, spe))
+    pre_spe = data.stream(cfg.pretrain_batch_size, cfg.seed, 0).steps_per_epoch
+    check_window(
+        resolve_steps(cfg.t, cfg.t_epochs, spe), resolve_steps(cfg.N, cfg.N_epochs, pre_spe)
+    )
     with torch.random.fork_rng():  # the probe model's initialisation leaves no trace
         torch.manual_seed(cfg.seed)
         check_model_fits(cfg, data, _instantiate(cfg.model, "model"))
@@ -258,13 +261,12 @@ def check_run(
 
 
 def _checks_of_others(cfg: DictConfig) -> None:
-    """The config checks other modules own (unlearning method, device, pretrain cache)."""
+    """The config checks other modules own (the methods' registry, the device)."""
     from unlearn.methods import check_method
-    from unlearn.pretrain import check_accelerator, check_settings
+    from unlearn.pretrain import check_accelerator
 
     check_method(cfg)
     check_accelerator(cfg)
-    check_settings(cfg.get("pretrain") or {})
 
 
 def _check_forget(cfg: DictConfig, data: Any) -> None:

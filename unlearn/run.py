@@ -98,7 +98,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     win_stream = data.stream(cfg.batch_size, cfg.seed, WINDOW_STREAM)
     N = resolve_steps(cfg.N, cfg.N_epochs, pre_stream.steps_per_epoch)
     t = resolve_steps(cfg.t, cfg.t_epochs, win_stream.steps_per_epoch)
-    check_window(t)
+    check_window(t, N)
 
     module = UnlearnModule(
         net=instantiate(cfg.model),
