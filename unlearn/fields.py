@@ -188,6 +188,8 @@ def _hints(schema: type) -> dict[str, Any]:
 
 def _base(annotation: Any) -> Any:
     """int for int, Optional[int] and list[int]; the annotation itself otherwise."""
+    if typing.get_origin(annotation) not in (typing.Union, list):
+        return annotation
     args = [a for a in typing.get_args(annotation) if a is not type(None)]
     return _base(args[0]) if len(args) == 1 else annotation
 
