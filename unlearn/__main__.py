@@ -8,9 +8,10 @@ import sys
 import hydra
 from omegaconf import DictConfig
 
-from unlearn import sweeps  # registers `+sweep=NAME` (multirun_sweeps/*.yaml)
+from unlearn import interrupt, sweeps  # sweeps registers `+sweep=NAME` (multirun_sweeps/)
 from unlearn.config import ConfigError
-from unlearn.job import EXIT_CODES, JobContext, run_job
+from unlearn.interrupt import Interrupted
+from unlearn.job import EXIT_CODES, JobContext, resume_command, run_job
 from unlearn.preflight import preflight
 from unlearn.results import summary_table
 
@@ -25,12 +26,34 @@ def main(cfg: DictConfig) -> None:
             raise
         print(f"error: {err}", file=sys.stderr)
         sys.exit(2)
+    except Interrupted as err:  # SIGTERM / SIGINT: say where, how to resume; a sweep stops
+        job = f" ({ctx.name} of {ctx.sweep_dir})" if ctx.multirun else ""
+        resume = getattr(err, "results", {}).get("resume") or resume_command(cfg, ctx)
+        print(f"interrupted by {err.where()}{job}; resume: {resume}", file=sys.stderr)
+        sys.exit(err.exit_code)
     status = results.get("status")
     if status == "ok":
         print(summary_table(results))
     else:
         print(f"{status}: {results.get('reason', '')}", file=sys.stderr)
-    print(f"results: {cfg.paths.output_dir}/results.json")
+    if results.get("write_error"):  # the numbers above are all there is: say so, exit non-zero
+        print(
+            f"error: {cfg.paths.output_dir}/results.json not written ({results['write_error']}); "
+            "the numbers above are the run's; free space and run the same command: "
+            "it resumes from the final checkpoint and only writes the file",
+            file=sys.stderr,
+        )
+        status = "unwritten"
+    else:
+        print(f"results: {cfg.paths.output_dir}/results.json")
+    if interrupt.pending() is not None:  # a signal while the results were written: stop here
+        signum = int(interrupt.pending() or 0)
+        print(
+            f"interrupted by {Interrupted(signum).signal_name} after {ctx.name} finished; "
+            f"resume: {resume_command(cfg, ctx)}",
+            file=sys.stderr,
+        )
+        sys.exit(128 + signum)
     if not ctx.multirun and status != "ok":
         sys.exit(EXIT_CODES.get(str(status), 1))
 
@@ -56,5 +79,10 @@ def _preflight() -> None:
 
 
 if __name__ == "__main__":
-    _preflight()
-    main()
+    interrupt.install()  # SIGTERM → 143, SIGINT → 130, with a line and a resumable state
+    try:
+        _preflight()
+        main()
+    except Interrupted as err:  # before any job started (the checks, Hydra's setup)
+        print(f"interrupted by {err.signal_name} before the run started", file=sys.stderr)
+        sys.exit(err.exit_code)

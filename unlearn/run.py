@@ -16,6 +16,7 @@ import lightning as L
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
+from unlearn import interrupt
 from unlearn.callbacks import HessianSpectrum, Unlearner, UnlearningError, WeightDrift
 from unlearn.checkpointing import (
     WindowCheckpoint,
@@ -33,7 +34,7 @@ from unlearn.module import UnlearnModule
 from unlearn.preflight import check_model_fits
 from unlearn.pretrain import PRETRAIN_STREAM, WINDOW_STREAM, make_trainer, pretrain
 from unlearn.privacy import check_prs, privacy_risk
-from unlearn.results import write_results
+from unlearn.results import FinishedRunError, ResultsNotWritten, write_results
 
 for _name in ("lightning.pytorch", "lightning.fabric", "lightning"):
     logging.getLogger(_name).setLevel(logging.WARNING)
@@ -115,20 +116,23 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     )
 
     callbacks = _instantiate_dict(cfg.callbacks)
+    ckpt = None
     if cfg.get("checkpoint_every"):  # last: it saves what the other callbacks hold at its step
         extra = {"pretrain": pretrain_info}
-        callbacks.append(
-            WindowCheckpoint(checkpoint_dir(out_dir), cfg.checkpoint_every, run_id, extra)
-        )
+        ckpt = WindowCheckpoint(checkpoint_dir(out_dir), cfg.checkpoint_every, run_id, extra, start)
+        callbacks.append(ckpt)
+    stop = interrupt.StopOnSignal("the window", t, save=ckpt.save_at if ckpt else None)
     loggers = _instantiate_dict(cfg.logger)
     module.begin_phase(WINDOW_STREAM)
-    window = make_trainer(cfg, t, callbacks, loggers or False)
-    window.fit(
-        module,
-        data.stream_loader(win_stream, 0, t, resume_at=resume.step if resume else 0),
-        ckpt_path=resume.path if resume else None,
-        weights_only=True,
-    )
+    window = make_trainer(cfg, t, [*callbacks, stop], loggers or False)
+    with interrupt.deferred():  # a signal stops at the end of a step, after its checkpoint
+        window.fit(
+            module,
+            data.stream_loader(win_stream, 0, t, resume_at=resume.step if resume else 0),
+            ckpt_path=resume.path if resume else None,
+            weights_only=True,
+        )
+    interrupt.at("the test pass", t, t)
     test_acc = float(window.test(module, data.test_dataloader(), verbose=False)[0]["test_acc"])
 
     curves = _curves(callbacks)
@@ -153,7 +157,8 @@ def run(cfg: DictConfig) -> dict[str, Any]:
         "unlearn_seconds": unlearner.unlearn_seconds if unlearner else float("nan"),
         "twin_seconds": unlearner.twin_seconds if unlearner else float("nan"),
         "sigma_iterations": spectrum.iterations if spectrum else [],
-        "wall_time_s": time.perf_counter() - start,
+        "wall_time_s": ckpt.elapsed if ckpt else time.perf_counter() - start,
+        "wall_time_this_attempt_s": time.perf_counter() - start,
         "deterministic": bool(cfg.get("deterministic", True)),
         "resumed_at_step": resume.step if resume else None,
         "checkpoint_seconds": sum(
@@ -172,6 +177,12 @@ def run(cfg: DictConfig) -> dict[str, Any]:
             cfg, data, module.net, unlearner.final_unlearned, unlearner.twin.net,
             unlearner.forget_indices, epochs,
         )  # fmt: skip
-    write_results(out_dir / "results.json", results)
-    remove_checkpoints(out_dir)
+    with interrupt.deferred():  # a signal now waits until the finished results are on disk
+        try:
+            write_results(out_dir / "results.json", results)
+        except FinishedRunError:
+            raise
+        except OSError as err:  # a full disk: the numbers still reach the caller
+            raise ResultsNotWritten(results, err) from None
+        remove_checkpoints(out_dir)
     return results

@@ -78,6 +78,9 @@ def write_jobs(sweep_dir: Path, jobs: Sequence[Sequence[str]]) -> None:
     sweep_dir.mkdir(parents=True, exist_ok=True)
     text = json.dumps([{"num": i, "overrides": list(o)} for i, o in enumerate(jobs)], indent=1)
     fd, tmp = tempfile.mkstemp(prefix=".jobs.json.", dir=sweep_dir)
+    mask = os.umask(0)
+    os.umask(mask)
+    os.chmod(tmp, 0o666 & ~mask)  # what open() would give, not mkstemp's 0600
     with os.fdopen(fd, "w") as f:
         f.write(text)
     os.replace(tmp, sweep_dir / "jobs.json")
