@@ -17,7 +17,7 @@ from unlearn.results import summary_table
 
 
 @hydra.main(version_base="1.3", config_path="../conf", config_name="config")
-def main(cfg: DictConfig) -> None:
+def main(cfg: DictConfig) -> str:
     ctx = JobContext.from_hydra()
     try:
         results = run_job(cfg, ctx)  # failures and divergence become a status, never a crash
@@ -56,6 +56,7 @@ def main(cfg: DictConfig) -> None:
         sys.exit(128 + signum)
     if not ctx.multirun and status != "ok":
         sys.exit(EXIT_CODES.get(str(status), 1))
+    return str(status)  # a multirun's sweeper counts the jobs that did not finish
 
 
 def _preflight() -> None:

@@ -28,6 +28,7 @@ Example (a sweep config, ``# @package _global_``)::
 import json
 import logging
 import os
+import sys
 import tempfile
 import time
 from collections.abc import Mapping, Sequence
@@ -42,6 +43,9 @@ from hydra.core.utils import JobReturn, JobStatus
 from omegaconf import OmegaConf
 
 log = logging.getLogger(__name__)
+
+# statuses `python -m unlearn` returns for a job that did not finish (unlearn.job)
+UNFINISHED = ("failed", "refused", "unwritten")
 
 
 @dataclass
@@ -124,4 +128,18 @@ class UnionSweeper(BasicSweeper):
         if failed:
             log.error("%d of %d jobs raised; the first error follows", len(failed), len(jobs))
             _ = failed[0].return_value  # raises the job's exception
+        unfinished = [
+            r
+            for batch in returns
+            for r in batch
+            if r.status == JobStatus.COMPLETED and r.return_value in UNFINISHED
+        ]
+        if unfinished:  # a sweep whose jobs were refused or failed does not exit 0
+            log.error(
+                "%d of %d jobs did not finish (failed or refused; `python -m unlearn.analyze` "
+                "lists them with their reasons)",
+                len(unfinished),
+                len(jobs),
+            )
+            sys.exit(1)
         return returns
