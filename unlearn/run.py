@@ -17,6 +17,7 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from unlearn import interrupt
+from unlearn.cache import compute_material
 from unlearn.callbacks import HessianSpectrum, Unlearner, UnlearningError, WeightDrift
 from unlearn.checkpointing import (
     WindowCheckpoint,
@@ -80,6 +81,7 @@ def _last(values: list[float]) -> float:
 def run(cfg: DictConfig) -> dict[str, Any]:
     """Run one job and return what it measured (also written to `paths.output_dir`)."""
     start = time.perf_counter()
+    interrupt.at("setup")
     validate(cfg)
     check_method(cfg)
     out_dir = Path(cfg.paths.output_dir)
@@ -165,6 +167,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
             c.save_seconds for c in callbacks if isinstance(c, WindowCheckpoint)
         ),
         "config_hash": run_id,
+        "compute": compute_material(str(cfg.trainer.accelerator)),  # what changes the bits
         "config": OmegaConf.to_container(cfg, resolve=True),
         "curves": curves,
         **pretrain_info,
