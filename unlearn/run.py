@@ -78,6 +78,18 @@ def _last(values: list[float]) -> float:
     return values[-1] if values else float("nan")
 
 
+def _finish_restore(callbacks: list, trainer: L.Trainer, module: UnlearnModule) -> None:
+    """What a resume at step t still needs: Lightning skips a finished loop, and with it
+    the `on_train_start` hooks that hand the restored state to the twin."""
+    for cb in callbacks:
+        cb.on_train_start(trainer, module)
+    unlearner = _first(callbacks, Unlearner)
+    if unlearner and unlearner.final_unlearned is None and unlearner.twin is not None:
+        unlearner.final_unlearned = [
+            w.detach().clone() for w in unlearner.unlearned_weights(module)
+        ]
+
+
 def run(cfg: DictConfig) -> dict[str, Any]:
     """Run one job and return what it measured (also written to `paths.output_dir`)."""
     start = time.perf_counter()
@@ -134,6 +146,8 @@ def run(cfg: DictConfig) -> dict[str, Any]:
             ckpt_path=resume.path if resume else None,
             weights_only=True,
         )
+    if resume and resume.step >= t:  # resumed from the final checkpoint: no step was left
+        _finish_restore(callbacks, window, module)
     interrupt.at("the test pass", t, t)
     test_acc = float(window.test(module, data.test_dataloader(), verbose=False)[0]["test_acc"])
 
