@@ -84,6 +84,10 @@ if __name__ == "__main__":
     try:
         _preflight()
         main()
-    except Interrupted as err:  # before any job started (the checks, Hydra's setup)
-        print(f"interrupted by {err.signal_name} before the run started", file=sys.stderr)
+    except Interrupted as err:  # outside a job: the checks, Hydra's setup, between jobs
+        print(
+            f"interrupted by {err.signal_name} outside a run (checks, setup or between jobs); "
+            "nothing in progress was lost: the same command continues",
+            file=sys.stderr,
+        )
         sys.exit(err.exit_code)
