@@ -219,7 +219,15 @@ def _instantiate(node: DictConfig, key: str) -> Any:
             raise cause from err
         if isinstance(cause, ValueError | TypeError):
             raise ConfigError(f"{key}: {_one_line(cause)}") from err
-        raise
+        raise _as_config_error(key, cause or err) from err
+
+
+def _as_config_error(key: str, err: BaseException) -> ConfigError:
+    """Any other failure while checking `key` (a corrupt file, ...), as one line naming it."""
+    return ConfigError(
+        f"{key}: cannot be checked ({type(err).__name__}: {_one_line(err)[:160]}); "
+        f"allowed a {key} config that loads"
+    )
 
 
 def check_run(
@@ -238,7 +246,12 @@ def check_run(
     cache = data_cache if data_cache is not None else {}
     if key not in cache:
         data = _instantiate(cfg.data, "data")
-        data.setup("fit")
+        try:
+            data.setup("fit")
+        except ConfigError:
+            raise
+        except Exception as err:  # noqa: BLE001 (one line naming the key, never a traceback)
+            raise _as_config_error("data", err) from err
         cache[key] = data
     data = cache[key]
     check_data(cfg, data.num_train)
