@@ -16,6 +16,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from test_resume import ROOT, SLOW_WINDOW, _env
 
 from unlearn.checkpointing import checkpoint_path
@@ -33,6 +34,7 @@ def _stderr_lines(text: str) -> list[str]:
     return [line for line in text.splitlines() if line.strip()]
 
 
+@pytest.mark.slow  # two process starts and a window (~50 s); the in-process twin is fast
 def test_sigterm_mid_window_exits_143_and_the_printed_command_resumes(tmp_path):
     out = tmp_path / "run"
     args = [*SLOW_WINDOW, "logger=none", "pretrain.cache=false", f"hydra.run.dir={out}"]
