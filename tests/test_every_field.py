@@ -6,9 +6,10 @@ node is probed. So a field someone adds to unlearn/schema.py later is covered th
 is added, and one added without a range fails `test_every_numeric_field_declares_a_range`.
 
 Each numeric field is fed nan, inf, −inf, −1, 0 and the values at and just beyond each of
-its declared bounds; each choice field a value outside its choices. A refused value must
-give one `ConfigError` line that starts with the key (what `python -m unlearn` prints
-before exiting with status 2, checked through the real command for a few); an accepted
+its declared bounds; each choice field a value outside its choices; each path an empty
+one. A refused value must give one `ConfigError` line that starts with the key (what
+`python -m unlearn` prints before exiting with status 2, checked through the real
+command once); an accepted
 one must not be refused for that key. nan and ±inf are refused everywhere.
 """
 
@@ -211,14 +212,18 @@ def test_every_numeric_and_choice_field_refuses_bad_values_in_one_line(composed)
                 continue
             if fld.range.choices is not None:
                 values: list[Any] = ["bogus-choice", math.nan]
+            elif fld.range.nonempty:  # paths and names
+                values = ["", "  "]
             elif fld.numeric:
                 values = probes(fld)
             else:
                 continue
             for v in values:
                 message = feed(cfg, fld, v)
-                bad = fld.range.choices is not None and v not in fld.range.choices
-                bad = bad or (fld.range.choices is None and expected_refused(fld, v))
+                if fld.range.choices is not None:
+                    bad = v not in fld.range.choices
+                else:
+                    bad = fld.range.nonempty or expected_refused(fld, v)
                 fed += 1
                 if bad:
                     refused += 1
