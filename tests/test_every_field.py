@@ -9,8 +9,8 @@ Each numeric field is fed nan, inf, −inf, −1, 0 and the values at and just b
 its declared bounds; each choice field a value outside its choices; each path an empty
 one. A refused value must give one `ConfigError` line that starts with the key (what
 `python -m unlearn` prints before exiting with status 2, checked through the real
-command once); an accepted
-one must not be refused for that key. nan and ±inf are refused everywhere.
+command once); an accepted one must not be refused for that key. nan and ±inf are
+refused everywhere.
 """
 
 from __future__ import annotations
