@@ -313,3 +313,18 @@ def test_the_analysis_lists_refused_and_interrupted_jobs(tmp_path):
     header = text.splitlines()[2]
     assert "| refused |" in header and "| interrupted |" in header
     assert "why 0" in text and "why 1" in text
+
+
+def test_a_sweep_with_refused_or_failed_jobs_is_not_a_success():
+    from hydra.core.utils import JobReturn, JobStatus
+
+    from hydra_plugins.unlearn_sweeper.union_sweeper import unfinished_jobs
+
+    def job(status: str) -> JobReturn:
+        ret = JobReturn()
+        ret.status, ret.return_value = JobStatus.COMPLETED, status
+        return ret
+
+    batches = [[job("ok"), job("refused")], [job("diverged"), job("failed")]]
+    assert [r.return_value for r in unfinished_jobs(batches)] == ["refused", "failed"]
+    assert unfinished_jobs([[job("ok"), job("diverged")]]) == []

@@ -90,6 +90,16 @@ def write_jobs(sweep_dir: Path, jobs: Sequence[Sequence[str]]) -> None:
     os.replace(tmp, sweep_dir / "jobs.json")
 
 
+def unfinished_jobs(returns: Sequence[Sequence[JobReturn]]) -> list[JobReturn]:
+    """The jobs that ran to the end without finishing their measurement (failed, refused)."""
+    return [
+        r
+        for batch in returns
+        for r in batch
+        if r.status == JobStatus.COMPLETED and r.return_value in UNFINISHED
+    ]
+
+
 class UnionSweeper(BasicSweeper):
     """BasicSweeper over `params` × each of `grids`, in order (see the module docstring)."""
 
@@ -128,12 +138,7 @@ class UnionSweeper(BasicSweeper):
         if failed:
             log.error("%d of %d jobs raised; the first error follows", len(failed), len(jobs))
             _ = failed[0].return_value  # raises the job's exception
-        unfinished = [
-            r
-            for batch in returns
-            for r in batch
-            if r.status == JobStatus.COMPLETED and r.return_value in UNFINISHED
-        ]
+        unfinished = unfinished_jobs(returns)
         if unfinished:  # a sweep whose jobs were refused or failed does not exit 0
             log.error(
                 "%d of %d jobs did not finish (failed or refused; `python -m unlearn.analyze` "
