@@ -137,7 +137,7 @@ def test_report_gives_r_along_gamma_beside_the_paper_and_lists_what_is_missing(s
         if ln.startswith("| resnet18 on cifar10, N = 10 epochs, b = 32")
     )
     assert direct.text() in gamma_line and "0.96 (ResNet-18, CIFAR-10, Fig. 11)" in gamma_line
-    assert "| mysweep | 5 | 0 | 1 | 2 | 0 |" in report
+    assert "| mysweep | 5 | 0 | 1 | 0 | 0 | 2 | 0 |" in report
     assert "disk on fire" in report and "not started" in report
     assert "| 10 | 0 | 4 | " in report and "| 132.5 | 77.11 |" in report  # Table 4 (N = 10, γ = 0)
     figures = sorted(p.name for p in (sweep / "figures").glob("*.png"))

@@ -85,7 +85,7 @@ def test_a_bad_config_fails_a_single_run_but_only_its_job_in_a_multirun(make_cfg
         run_job(cfg, JobContext(multirun=False), run_fn=bad)
     assert not (tmp_path / "results.json").exists()  # a single run's bad input writes nothing
     results = run_job(cfg, MULTIRUN, run_fn=bad)
-    assert results["status"] == "failed" and results["error_type"] == "ConfigError"
+    assert results["status"] == "refused" and results["error_type"] == "ConfigError"
     assert _results(cfg)["reason"] == "ConfigError: gamma=-1: allowed a number >= 0"
 
 

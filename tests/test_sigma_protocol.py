@@ -114,7 +114,7 @@ def test_reshuffle_false_brings_the_first_batch_back_whole_every_epoch(make_cfg)
     [
         ("sigma.mode=test", "sigma.mode='test': allowed one of train, eval"),
         ("sigma.batch=all", "sigma.batch='all': allowed one of current, fixed"),
-        ("sigma.batch_size=0", "sigma.batch_size=0: allowed a finite number >= 1"),
+        ("sigma.batch_size=0", "sigma.batch_size=0: allowed an integer >= 1 and <= 1000000000"),
         ("window_optimizer=keep", "window_optimizer='keep': allowed one of continue, fresh"),
         ("unlearn.w_ref=middle", "unlearn.w_ref='middle': allowed one of initial, first, final"),
     ],

@@ -8,15 +8,16 @@ import sys
 import hydra
 from omegaconf import DictConfig
 
-from unlearn import sweeps  # registers `+sweep=NAME` (multirun_sweeps/*.yaml)
+from unlearn import interrupt, sweeps  # sweeps registers `+sweep=NAME` (multirun_sweeps/)
 from unlearn.config import ConfigError
-from unlearn.job import EXIT_CODES, JobContext, run_job
+from unlearn.interrupt import Interrupted
+from unlearn.job import EXIT_CODES, JobContext, resume_command, run_job
 from unlearn.preflight import preflight
 from unlearn.results import summary_table
 
 
 @hydra.main(version_base="1.3", config_path="../conf", config_name="config")
-def main(cfg: DictConfig) -> None:
+def main(cfg: DictConfig) -> str:
     ctx = JobContext.from_hydra()
     try:
         results = run_job(cfg, ctx)  # failures and divergence become a status, never a crash
@@ -25,14 +26,37 @@ def main(cfg: DictConfig) -> None:
             raise
         print(f"error: {err}", file=sys.stderr)
         sys.exit(2)
+    except Interrupted as err:  # SIGTERM / SIGINT: say where, how to resume; a sweep stops
+        job = f" ({ctx.name} of {ctx.sweep_dir})" if ctx.multirun else ""
+        resume = getattr(err, "results", {}).get("resume") or resume_command(cfg, ctx)
+        print(f"interrupted by {err.where()}{job}; resume: {resume}", file=sys.stderr)
+        sys.exit(err.exit_code)
     status = results.get("status")
     if status == "ok":
         print(summary_table(results))
     else:
         print(f"{status}: {results.get('reason', '')}", file=sys.stderr)
-    print(f"results: {cfg.paths.output_dir}/results.json")
+    if results.get("write_error"):  # the numbers above are all there is: say so, exit non-zero
+        print(
+            f"error: {cfg.paths.output_dir}/results.json not written ({results['write_error']}); "
+            "the numbers above are the run's; free space and run the same command: "
+            "it resumes from the final checkpoint and only writes the file",
+            file=sys.stderr,
+        )
+        status = "unwritten"
+    else:
+        print(f"results: {cfg.paths.output_dir}/results.json")
+    if interrupt.pending() is not None:  # a signal while the results were written: stop here
+        signum = int(interrupt.pending() or 0)
+        print(
+            f"interrupted by {Interrupted(signum).signal_name} after {ctx.name} finished; "
+            f"resume: {resume_command(cfg, ctx)}",
+            file=sys.stderr,
+        )
+        sys.exit(128 + signum)
     if not ctx.multirun and status != "ok":
         sys.exit(EXIT_CODES.get(str(status), 1))
+    return str(status)  # a multirun's sweeper counts the jobs that did not finish
 
 
 def _preflight() -> None:
@@ -56,5 +80,14 @@ def _preflight() -> None:
 
 
 if __name__ == "__main__":
-    _preflight()
-    main()
+    interrupt.install()  # SIGTERM → 143, SIGINT → 130, with a line and a resumable state
+    try:
+        _preflight()
+        main()
+    except Interrupted as err:  # outside a job: the checks, Hydra's setup, between jobs
+        print(
+            f"interrupted by {err.signal_name} outside a run (checks, setup or between jobs); "
+            "nothing in progress was lost: the same command continues",
+            file=sys.stderr,
+        )
+        sys.exit(err.exit_code)

@@ -26,7 +26,6 @@ import hashlib
 import io
 import json
 import logging
-import os
 from pathlib import Path
 from typing import Any
 
@@ -65,25 +64,15 @@ def tensor_digest(*tensors: Tensor) -> str:
     return h.hexdigest()
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-# mkstemp makes 0600 files; a cache shared by several users' jobs wants the umask's mode
-_FILE_MODE = 0o666 & ~_umask()
-
-
 def write_entry(path: Path, payload: dict[str, Any], key: str) -> None:
     """Save `payload` (tensors, numbers, strings) at `path` (.pt) with its sidecar (.json)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     buf = io.BytesIO()
     torch.save(payload, buf)
     data = buf.getvalue()
-    write_bytes_atomic(path, data, _FILE_MODE)
+    write_bytes_atomic(path, data)
     meta = {"key": key, "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
-    write_bytes_atomic(path.with_suffix(".json"), json.dumps(meta).encode(), _FILE_MODE)
+    write_bytes_atomic(path.with_suffix(".json"), json.dumps(meta).encode())
 
 
 def read_entry(path: Path, key: str) -> dict[str, Any] | None:
@@ -127,6 +116,22 @@ def device_kind(accelerator: str) -> str:
     return "mps" if accelerator == "mps" else "cpu"
 
 
+def compute_material(accelerator: str) -> dict[str, Any]:
+    """What of the machine changes the bits of a trajectory: the device kind; on the CPU
+    the intra-op thread count (a 1- and a 2-thread conv round differently) and the SIMD
+    level torch dispatches to; on CUDA the card and the CUDA and cuDNN versions."""
+    kind = device_kind(accelerator)
+    facts: dict[str, Any] = {"device": kind}
+    if kind == "cpu":
+        facts["intra_op_threads"] = torch.get_num_threads()
+        facts["cpu_capability"] = torch.backends.cpu.get_cpu_capability()
+    elif kind == "cuda":
+        facts["cuda_device"] = torch.cuda.get_device_name()
+        facts["cuda"] = torch.version.cuda
+        facts["cudnn"] = torch.backends.cudnn.version()
+    return facts
+
+
 def trajectory_material(cfg: DictConfig, train_x: Tensor, train_y: Tensor) -> dict[str, Any]:
     """Everything that determines the pretraining trajectory M_0, M_1, … (not N)."""
     data = {k: v for k, v in _plain(cfg.data).items() if k not in LOCATION_KEYS}
@@ -141,8 +146,9 @@ def trajectory_material(cfg: DictConfig, train_x: Tensor, train_y: Tensor) -> di
         "lr": float(cfg.lr),
         "seed": int(cfg.seed),
         "pretrain_batch_size": int(cfg.pretrain_batch_size),
-        "device": device_kind(str(cfg.trainer.accelerator)),
         "precision": str(cfg.trainer.precision),
+        "deterministic": _plain(cfg.trainer.get("deterministic")),
+        **compute_material(str(cfg.trainer.accelerator)),
     }
 
 
@@ -176,6 +182,11 @@ class PretrainCache:
     def load(self, step: int) -> dict[str, Any] | None:
         """The verified entry at `step` (None if missing or defective)."""
         return read_entry(self.path(step), f"{self.key}:{step}")
+
+    def discard(self, step: int) -> None:
+        """Delete the entry at `step` (it will be rebuilt)."""
+        self.path(step).unlink(missing_ok=True)
+        self.path(step).with_suffix(".json").unlink(missing_ok=True)
 
     def longest_prefix(self, n: int) -> tuple[int, dict[str, Any] | None]:
         """(k, entry) for the largest valid cached k ≤ n; (0, None) when there is none."""

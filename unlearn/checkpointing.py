@@ -101,7 +101,12 @@ def set_rng_states(states: dict[str, Any]) -> None:
 
 
 class WindowCheckpoint(L.Callback):
-    """Saves ``last.ckpt`` every `every_n_steps` window steps (not at the last: results follow).
+    """Saves ``last.ckpt`` every `every_n_steps` window steps and after the last one.
+
+    The last save holds the finished window, so a run whose results.json could not be
+    written (a full disk) only evaluates and writes it when run again; it is removed
+    once results.json is on disk. The checkpoint also carries the wall time spent so far
+    (`elapsed_before` after a resume), so a resumed run reports the total.
 
     Keep it last in the callback list, so that every other callback's state already holds
     the step it is saved at.
@@ -111,10 +116,16 @@ class WindowCheckpoint(L.Callback):
         every_n_steps: k ≥ 1.
         run_identity: `identity(cfg)`; a checkpoint of another config is never resumed.
         extra: plain values to carry (what pretraining reported), returned by `find_resume`.
+        started: ``time.perf_counter()`` when this attempt of the run began.
     """
 
     def __init__(
-        self, dirpath: str | Path, every_n_steps: int, run_identity: str, extra: dict | None = None
+        self,
+        dirpath: str | Path,
+        every_n_steps: int,
+        run_identity: str,
+        extra: dict | None = None,
+        started: float | None = None,
     ) -> None:
         if every_n_steps < 1:
             raise ValueError(f"checkpoint_every={every_n_steps}; allowed: >= 1")
@@ -124,6 +135,8 @@ class WindowCheckpoint(L.Callback):
         self.extra = dict(extra or {})
         self.saved_steps: list[int] = []
         self.save_seconds = 0.0
+        self.started = time.perf_counter() if started is None else started
+        self.elapsed_before = 0.0  # wall time of the attempts before a resume
 
     @property
     def state_key(self) -> str:
@@ -139,7 +152,7 @@ class WindowCheckpoint(L.Callback):
         batch_idx: int,
     ) -> None:
         step = int(trainer.global_step)
-        if step % self.every_n_steps == 0 and step < trainer.max_steps:
+        if step % self.every_n_steps == 0 or step >= trainer.max_steps:
             self.save(trainer)
 
     def save(self, trainer: L.Trainer) -> Path:
@@ -153,13 +166,30 @@ class WindowCheckpoint(L.Callback):
         self.save_seconds += time.perf_counter() - start
         return target
 
+    def save_at(self, trainer: L.Trainer, step: int) -> str:
+        """Save now unless this step is saved already (an interrupt); says what it did."""
+        if not self.saved_steps or self.saved_steps[-1] != int(trainer.global_step):
+            self.save(trainer)
+        return f"window checkpoint at step {step}"
+
+    @property
+    def elapsed(self) -> float:
+        """Wall time of this run so far, earlier attempts included."""
+        return self.elapsed_before + time.perf_counter() - self.started
+
     @override
     def state_dict(self) -> dict[str, Any]:
-        return {"identity": self.run_identity, "rng": rng_states(), "extra": self.extra}
+        return {
+            "identity": self.run_identity,
+            "rng": rng_states(),
+            "extra": self.extra,
+            "elapsed": self.elapsed,
+        }
 
     @override
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         self.extra = dict(state_dict["extra"])
+        self.elapsed_before = float(state_dict.get("elapsed", 0.0))
         set_rng_states(state_dict["rng"])
 
 

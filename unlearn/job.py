@@ -7,7 +7,12 @@ status in the job's results.json and returns normally:
   the phase and the reason are recorded. A diverged run is a finished measurement.
 - ``"failed"``: any exception; its type, message and traceback are recorded.
 - a bad config (`ConfigError`) in a single run propagates, so that `python -m unlearn`
-  prints one line and writes nothing; inside a multirun it is recorded as ``"failed"``.
+  prints one line and writes nothing; inside a multirun it is recorded as ``"refused"``.
+- ``"interrupted"``: SIGTERM or SIGINT (`unlearn.interrupt`); the phase, the step, what
+  was saved and the command that resumes are recorded, and the interrupt propagates
+  (a multirun stops).
+- results.json that cannot be written (a full disk): the results are returned all the
+  same (the caller prints them) with ``write_error`` set; nothing raises a second time.
 
 W&B is finished in every case (`unlearn.wandb_run.finish`), so the jobs of a multirun
 never pile into one W&B run.
@@ -16,6 +21,7 @@ never pile into one W&B run.
 from __future__ import annotations
 
 import logging
+import sys
 import time
 import traceback
 from collections.abc import Callable
@@ -31,7 +37,7 @@ from unlearn.divergence import Diverged
 
 log = logging.getLogger(__name__)
 
-EXIT_CODES = {"ok": 0, "failed": 1, "diverged": 3}  # 2: a bad config (`unlearn.__main__`)
+EXIT_CODES = {"ok": 0, "failed": 1, "refused": 2, "diverged": 3, "unwritten": 4}
 
 
 @dataclass(frozen=True)
@@ -44,6 +50,7 @@ class JobContext:
     job_num: int | None = None
     overrides: tuple[str, ...] = ()
     launcher: str = ""  # the launcher's ``_target_``
+    argv: tuple[str, ...] = ()  # the command line, for the command that resumes
 
     @classmethod
     def from_hydra(cls) -> JobContext:
@@ -60,6 +67,7 @@ class JobContext:
             job_num=int(hc.job.num) if multirun else None,
             overrides=tuple(hc.overrides.task),
             launcher=str(OmegaConf.select(hc, "launcher._target_", default="") or ""),
+            argv=tuple(sys.argv[1:]),
         )
 
     @property
@@ -104,16 +112,23 @@ def failure_results(cfg: DictConfig, status: str, reason: str, **extra: Any) -> 
 
 
 def _write(cfg: DictConfig, results: dict[str, Any]) -> None:
-    from unlearn.results import write_json_atomic
+    """Write a failure record; never raises (a full disk must not hide the first error)."""
+    from unlearn.results import write_results
 
-    try:
-        from unlearn.results import write_results
-    except ImportError:  # pragma: no cover
-        write_results = write_json_atomic
     try:
         write_results(Path(cfg.paths.output_dir) / "results.json", results)
     except FileExistsError:  # a finished run's results.json stays as it is
         log.warning("results.json of a finished run left as it is")
+    except Exception as err:  # noqa: BLE001
+        log.error("results.json not written (%s: %s)", type(err).__name__, err)
+        results["write_error"] = f"{type(err).__name__}: {err}"
+
+
+def resume_command(cfg: DictConfig, ctx: JobContext) -> str:
+    """The command that continues this run, or this job's sweep."""
+    from unlearn.interrupt import resume_command as command
+
+    return command(ctx.argv, str(_knob(cfg, "paths.output_dir")), ctx.sweep_dir)
 
 
 def run_job(
@@ -138,6 +153,9 @@ def _attempt(
 ) -> dict[str, Any]:
     if run_fn is None:
         from unlearn.run import run as run_fn
+    from unlearn.interrupt import Interrupted
+    from unlearn.results import ResultsNotWritten
+
     start = time.perf_counter()
     try:
         if ctx.launcher.endswith("JoblibLauncher") and ctx.sweep_dir:
@@ -147,8 +165,22 @@ def _attempt(
     except ConfigError as err:
         if not ctx.multirun:
             raise
-        results = failure_results(cfg, "failed", f"ConfigError: {err}", error_type="ConfigError")
+        results = failure_results(cfg, "refused", f"ConfigError: {err}", error_type="ConfigError")
         log.error("%s: bad config: %s", ctx.name, err)
+    except Interrupted as err:
+        results = failure_results(
+            cfg, "interrupted", f"stopped by {err.where()}", **err.facts(),
+            resume=resume_command(cfg, ctx),
+        )  # fmt: skip
+        results["wall_time_s"] = time.perf_counter() - start
+        _write(cfg, results)
+        err.results = results  # type: ignore[attr-defined]
+        raise
+    except ResultsNotWritten as err:  # the run finished; only its file is missing
+        results = err.results
+        results["write_error"] = f"{type(err.cause).__name__}: {err.cause}"
+        log.error("%s: results.json not written: %s", ctx.name, err.cause)
+        return results
     except Diverged as err:
         results = failure_results(
             cfg, "diverged", err.reason, step=err.step, phase=err.phase, loss=err.value

@@ -37,6 +37,7 @@ from unlearn.config import (
     resolve_steps,
     validate,
 )
+from unlearn.folders import check_folder, check_sweep_folder
 from unlearn.schema import field_type
 
 CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
@@ -218,7 +219,15 @@ def _instantiate(node: DictConfig, key: str) -> Any:
             raise cause from err
         if isinstance(cause, ValueError | TypeError):
             raise ConfigError(f"{key}: {_one_line(cause)}") from err
-        raise
+        raise _as_config_error(key, cause or err) from err
+
+
+def _as_config_error(key: str, err: BaseException) -> ConfigError:
+    """Any other failure while checking `key` (a corrupt file, ...), as one line naming it."""
+    return ConfigError(
+        f"{key}: cannot be checked ({type(err).__name__}: {_one_line(err)[:160]}); "
+        f"allowed a {key} config that loads"
+    )
 
 
 def check_run(
@@ -237,13 +246,21 @@ def check_run(
     cache = data_cache if data_cache is not None else {}
     if key not in cache:
         data = _instantiate(cfg.data, "data")
-        data.setup("fit")
+        try:
+            data.setup("fit")
+        except ConfigError:
+            raise
+        except Exception as err:  # noqa: BLE001 (one line naming the key, never a traceback)
+            raise _as_config_error("data", err) from err
         cache[key] = data
     data = cache[key]
     check_data(cfg, data.num_train)
     _check_forget(cfg, data)
     spe = data.stream(cfg.batch_size, cfg.seed, 1).steps_per_epoch
-    check_window(resolve_steps(cfg.t, cfg.t_epochs, spe))
+    pre_spe = data.stream(cfg.pretrain_batch_size, cfg.seed, 0).steps_per_epoch
+    check_window(
+        resolve_steps(cfg.t, cfg.t_epochs, spe), resolve_steps(cfg.N, cfg.N_epochs, pre_spe)
+    )
     with torch.random.fork_rng():  # the probe model's initialisation leaves no trace
         torch.manual_seed(cfg.seed)
         check_model_fits(cfg, data, _instantiate(cfg.model, "model"))
@@ -258,13 +275,12 @@ def check_run(
 
 
 def _checks_of_others(cfg: DictConfig) -> None:
-    """The config checks other modules own (unlearning method, device, pretrain cache)."""
+    """The config checks other modules own (the methods' registry, the device)."""
     from unlearn.methods import check_method
-    from unlearn.pretrain import check_accelerator, check_settings
+    from unlearn.pretrain import check_accelerator
 
     check_method(cfg)
     check_accelerator(cfg)
-    check_settings(cfg.get("pretrain") or {})
 
 
 def _check_forget(cfg: DictConfig, data: Any) -> None:
@@ -298,7 +314,39 @@ def preflight(argv: list[str]) -> dict | None:
                 "allowed key=value in Hydra's override grammar"
             ) from err
     if not multirun:
-        return check_run(compose_run(overrides, name), data_cache)
+        cfg = compose_run(overrides, name)
+        if not str(cfg.paths.output_dir).strip():  # name the key the user typed
+            check_folder(cfg.paths.output_dir, "hydra.run.dir")
+        finished = check_run(cfg, data_cache)
+        if finished is None:
+            _check_folders(cfg, "hydra.run.dir")
+        return finished
     for combo in expand(overrides):
-        check_run(compose_run(combo, name), data_cache, output_dir=False)
+        cfg = compose_run(combo, name)
+        check_run(cfg, data_cache, output_dir=False)
+        _check_folders(cfg, None)
+    check_sweep_folder(*sweep_jobs(overrides, name))
     return None
+
+
+def _check_folders(cfg: DictConfig, run_key: str | None) -> None:
+    """The run folder (`run_key` names it; None in a multirun) and the caches it fills."""
+    if run_key:
+        check_folder(cfg.paths.output_dir, run_key)
+    if OmegaConf.select(cfg, "pretrain.cache") or (cfg.get("prs") and cfg.privacy.cache):
+        check_folder(cfg.paths.cache_dir, "paths.cache_dir")
+
+
+def sweep_jobs(overrides: list[str], config_name: str = "config") -> tuple[str, list[list[str]]]:
+    """(hydra.sweep.dir, every job's overrides) of ``python -m unlearn -m <overrides>``."""
+    from hydra_plugins.unlearn_sweeper.union_sweeper import expand as expand_jobs
+
+    parsed = OverridesParser.create().parse_overrides(overrides)
+    fixed = [str(o.input_line) for o in parsed if not o.is_sweep_override()]
+    with initialize_config_dir(version_base="1.3", config_dir=str(CONF_DIR)):
+        cfg = compose(config_name=config_name, overrides=fixed, return_hydra_config=True)
+    sweeper = cfg.hydra.sweeper
+    params = OmegaConf.to_container(sweeper.params) if sweeper.get("params") else None
+    grids = OmegaConf.to_container(sweeper.grids) if sweeper.get("grids") else None
+    jobs = expand_jobs(params, grids, overrides)  # type: ignore[arg-type]
+    return str(cfg.hydra.sweep.dir), jobs

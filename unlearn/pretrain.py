@@ -8,11 +8,20 @@ is cached too, for optimisers that have one). `pretrain.*` in the config:
     cache: true                 # use and fill the cache in paths.cache_dir
     save_every_epochs: null     # also keep M at every k epochs on the way to N
     save_at_epochs: []          # ... and at these epochs (the N grid of a sweep)
+    save_every_minutes: 5       # a resumable entry every 5 minutes of work (null: none)
+
+The periodic entry is replaced by the next one (one on disk at a time), so a killed
+pretraining loses minutes, not hours; a SIGTERM or SIGINT saves an entry at the step it
+stops at (`unlearn.interrupt`). An entry that loads but does not fit the model or the
+optimiser (another architecture under a forged key) is deleted and rebuilt.
 """
 
 from __future__ import annotations
 
+import copy
+import logging
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -22,11 +31,14 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig
 from typing_extensions import override
 
+from unlearn import interrupt
 from unlearn.cache import PretrainCache, trajectory_material
 from unlearn.config import ConfigError
 from unlearn.data.arrays import ArrayDataModule
 from unlearn.data.stream import BatchStream
 from unlearn.module import UnlearnModule
+
+log = logging.getLogger(__name__)
 
 PRETRAIN_STREAM, WINDOW_STREAM = 0, 1
 
@@ -48,10 +60,6 @@ def check_accelerator(cfg: DictConfig) -> None:
         )
 
 
-def _is_number(x: object) -> bool:
-    return isinstance(x, int | float) and not isinstance(x, bool)
-
-
 def save_steps(settings: Any, steps_per_epoch: int, start: int, stop: int) -> set[int]:
     """Steps in (start, stop] at which pretraining leaves a checkpoint: stop, and the
     `save_every_epochs` / `save_at_epochs` points (rounded as `N_epochs` is)."""
@@ -61,19 +69,6 @@ def save_steps(settings: Any, steps_per_epoch: int, start: int, stop: int) -> se
         epochs += [k * every for k in range(1, int(stop / (every * steps_per_epoch)) + 1)]
     steps = {int(round(float(e) * steps_per_epoch)) for e in epochs} | {stop}
     return {s for s in steps if start < s <= stop}
-
-
-def check_settings(settings: Any) -> None:
-    """`pretrain.*`: one-line ConfigError for a bad value."""
-    cache = settings.get("cache", True)
-    if not isinstance(cache, bool):
-        raise ConfigError(f"pretrain.cache={cache!r}: allowed true or false")
-    every = settings.get("save_every_epochs")
-    if every is not None and not (_is_number(every) and every > 0):
-        raise ConfigError(f"pretrain.save_every_epochs={every!r}: allowed null or a number > 0")
-    for e in settings.get("save_at_epochs") or []:
-        if not (_is_number(e) and e >= 0):
-            raise ConfigError(f"pretrain.save_at_epochs: {e!r}: allowed numbers >= 0")
 
 
 def _check_writable(directory: Path, root: str) -> None:
@@ -90,20 +85,42 @@ def _check_writable(directory: Path, root: str) -> None:
 
 
 class SaveToCache(L.Callback):
-    """Writes a cache entry after each of `steps` (stream steps, counted from 0)."""
+    """Writes a cache entry after each of `steps` (stream steps, counted from 0), and a
+    periodic one after every `every_seconds` of work, which replaces the previous one."""
 
-    def __init__(self, cache: PretrainCache, start: int, steps: set[int]) -> None:
+    def __init__(
+        self,
+        cache: PretrainCache,
+        start: int,
+        steps: set[int],
+        every_seconds: float | None = None,
+    ) -> None:
         self.cache = cache
         self.start = start
         self.steps = steps
+        self.every_seconds = every_seconds
+        self.last_save = time.perf_counter()
+        self.saved: int | None = None
 
     @override
     def on_train_batch_end(
         self, trainer: L.Trainer, pl_module: L.LightningModule, *args: Any
     ) -> None:
         step = self.start + trainer.global_step
-        if step in self.steps:
-            self.cache.save(step, pl_module.net, trainer.optimizers[0])
+        due = self.every_seconds and time.perf_counter() - self.last_save >= self.every_seconds
+        if step in self.steps or due:
+            self.save_at(trainer, step)
+
+    def save_at(self, trainer: L.Trainer, step: int) -> str:
+        """Save the entry at `step` (unless saved already); drop the older periodic ones."""
+        if self.saved != step:
+            self.cache.save(step, trainer.lightning_module.net, trainer.optimizers[0])
+            self.saved = step
+            self.last_save = time.perf_counter()
+            for old in self.cache.steps():  # periodic entries of this run, now superseded
+                if self.start < old < step and old not in self.steps:
+                    self.cache.discard(old)
+        return f"pretrain cache entry at step {step}"
 
 
 class RestoreOptimizer(L.Callback):
@@ -128,9 +145,44 @@ def _train(
 ) -> dict[str, Any]:
     """Train steps [start, stop) of `stream`; returns the optimiser's state after them."""
     module.begin_phase(PRETRAIN_STREAM, start)
-    trainer = make_trainer(cfg, stop - start, callbacks, False)
-    trainer.fit(module, data.stream_loader(stream, start, stop - start))
+    saver = next((c for c in callbacks if isinstance(c, SaveToCache)), None)
+    stop_cb = interrupt.StopOnSignal("pretraining", stop, start, saver.save_at if saver else None)
+    trainer = make_trainer(cfg, stop - start, [*callbacks, stop_cb], False)
+    with interrupt.deferred():  # a signal stops at the end of a step, after saving it
+        trainer.fit(module, data.stream_loader(stream, start, stop - start))
+    interrupt.check()
     return trainer.optimizers[0].state_dict()
+
+
+def _usable_prefix(
+    cfg: DictConfig, module: UnlearnModule, cache: PretrainCache, N: int
+) -> tuple[int, dict[str, Any] | None]:
+    """The longest cached prefix whose weights and optimiser state fit this model, loaded
+    into `module.net`; an entry that does not fit is deleted (it will be rebuilt)."""
+    initial = copy.deepcopy(module.net.state_dict())
+    while True:
+        start, entry = cache.longest_prefix(N)
+        if entry is None:
+            return 0, None
+        try:
+            module.net.load_state_dict(entry["net"])
+            probe = instantiate(cfg.optimizer)(module.net.parameters())
+            probe.load_state_dict(entry["optimizer"])
+            for param in module.net.parameters():
+                for value in probe.state.get(param, {}).values():
+                    if (
+                        isinstance(value, torch.Tensor)
+                        and value.ndim
+                        and value.shape != param.shape
+                    ):
+                        raise ValueError(f"optimiser state of shape {tuple(value.shape)}")
+            return start, entry
+        except Exception as err:  # noqa: BLE001 (any misfit: rebuild, never fail the run)
+            log.warning(
+                "cache entry at step %d does not fit this model (%s); rebuilding", start, err
+            )
+            module.net.load_state_dict(initial)
+            cache.discard(start)
 
 
 def pretrain(
@@ -145,7 +197,6 @@ def pretrain(
     """
     check_accelerator(cfg)
     settings = cfg.get("pretrain") or {}
-    check_settings(settings)
     if N == 0:
         return {"pretrain_cache": "off"}
     if not settings.get("cache", True):
@@ -156,16 +207,17 @@ def pretrain(
     cache = PretrainCache(cfg.paths.cache_dir, material)
     _check_writable(cache.dir, str(cfg.paths.cache_dir))
     with cache.lock():
-        start, entry = cache.longest_prefix(N)
+        start, entry = _usable_prefix(cfg, module, cache, N)
         callbacks: list[L.Callback] = []
         if entry is not None:
-            module.net.load_state_dict(entry["net"])
             callbacks.append(RestoreOptimizer(entry["optimizer"]))
             module.optimizer_state = entry["optimizer"]
         if start < N:
             saves = save_steps(settings, stream.steps_per_epoch, start, N)
+            minutes = settings.get("save_every_minutes")
+            saver = SaveToCache(cache, start, saves, minutes * 60 if minutes else None)
             module.optimizer_state = _train(
-                cfg, module, data, stream, start, N, [*callbacks, SaveToCache(cache, start, saves)]
+                cfg, module, data, stream, start, N, [*callbacks, saver]
             )
     status = "hit" if start == N else "miss" if start == 0 else f"prefix:{start}"
     return {"pretrain_cache": status, "pretrain_cache_key": cache.key}

@@ -1,4 +1,10 @@
-"""results.json (written atomically) and the summary table a run prints."""
+"""results.json (written atomically) and the summary table a run prints.
+
+results.json is strict JSON: a NaN or infinite number (a diverged run's loss, a σ that
+was never measured) is written as null, and the key ``non_finite`` maps each such
+place ("sigma_avg", "curves.sigma.3") to "nan", "inf" or "-inf"; `read_results` puts
+the floats back.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +17,52 @@ from unlearn.atomic import write_text_atomic
 
 
 def write_json_atomic(path: str | Path, obj: Any) -> None:
-    """Write JSON to a temporary file beside `path`, then rename: readers never see half a file."""
-    write_text_atomic(path, json.dumps(obj, indent=2, allow_nan=True))
+    """Write JSON to a temporary file beside `path`, then rename: readers never see half a file.
+
+    Non-finite floats become null, noted under ``non_finite`` (for a dict)."""
+    notes: dict[str, str] = {}
+    safe = _finite(obj, "", notes)
+    if notes and isinstance(safe, dict):
+        safe["non_finite"] = notes
+    write_text_atomic(path, json.dumps(safe, indent=2, allow_nan=False))
+
+
+def _finite(obj: Any, where: str, notes: dict[str, str]) -> Any:
+    if isinstance(obj, float) and not math.isfinite(obj):
+        notes[where] = "nan" if math.isnan(obj) else "inf" if obj > 0 else "-inf"
+        return None
+    if isinstance(obj, dict):
+        return {k: _finite(v, f"{where}.{k}" if where else str(k), notes) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_finite(v, f"{where}.{i}", notes) for i, v in enumerate(obj)]
+    return obj
+
+
+def restore_non_finite(results: dict[str, Any]) -> dict[str, Any]:
+    """Put the floats `write_json_atomic` wrote as null back (in place), and return it."""
+    for where, text in (results.pop("non_finite", None) or {}).items():
+        parts = where.split(".")
+        node: Any = results
+        try:
+            for part in parts[:-1]:
+                node = node[int(part)] if isinstance(node, list) else node[part]
+            last = parts[-1]
+            if isinstance(node, list):
+                node[int(last)] = float(text)
+            else:
+                node[last] = float(text)
+        except (KeyError, IndexError, ValueError, TypeError):
+            continue
+    return results
+
+
+class ResultsNotWritten(OSError):  # noqa: N818 (an OSError that carries the results)
+    """results.json could not be written (a full disk): the finished results ride along."""
+
+    def __init__(self, results: dict[str, Any], cause: OSError) -> None:
+        super().__init__(cause.errno, f"results.json not written: {cause.strerror or cause}")
+        self.results = results
+        self.cause = cause
 
 
 FINISHED = ("ok", "diverged")  # a run with one of these statuses is never run or written again
@@ -28,9 +78,12 @@ def read_results(path: str | Path) -> dict[str, Any] | None:
     if not path.exists():
         return None
     try:
-        return json.loads(path.read_text())
+        results = json.loads(path.read_text())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
         raise ValueError(f"{path}: not a results.json ({err})") from err
+    if not isinstance(results, dict):
+        raise ValueError(f"{path}: not a results.json (not a JSON object)")
+    return restore_non_finite(results)
 
 
 def write_results(path: str | Path, results: dict[str, Any]) -> None:
@@ -76,11 +129,11 @@ SUMMARY_ROWS = (
 
 def summary_table(results: dict[str, Any]) -> str:
     """The run's headline numbers, one per line, aligned."""
-    derived = dict(results)
-    derived["lr_sigma"] = results["lr"] * results["sigma_avg"]
-    derived["lr_sigma_window"] = derived["lr_sigma"] * (results["t"] - 1)
-    v_none = results["verification_error_no_unlearning"]
-    derived["v_ratio"] = results["verification_error"] / v_none if v_none else float("nan")
+    derived = {k: math.nan if v is None else v for k, v in results.items()}
+    derived["lr_sigma"] = derived["lr"] * derived["sigma_avg"]
+    derived["lr_sigma_window"] = derived["lr_sigma"] * (derived["t"] - 1)
+    v_none = derived["verification_error_no_unlearning"]
+    derived["v_ratio"] = derived["verification_error"] / v_none if v_none else float("nan")
     width = max(len(label) for label, _ in SUMMARY_ROWS)
     lines = [f"{label:<{width}}  {_fmt(derived[key])}" for label, key in SUMMARY_ROWS]
     rule = "-" * (width + 14)

@@ -16,6 +16,8 @@ import lightning as L
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
+from unlearn import interrupt
+from unlearn.cache import compute_material
 from unlearn.callbacks import HessianSpectrum, Unlearner, UnlearningError, WeightDrift
 from unlearn.checkpointing import (
     WindowCheckpoint,
@@ -35,7 +37,7 @@ from unlearn.module import UnlearnModule
 from unlearn.preflight import check_model_fits
 from unlearn.pretrain import PRETRAIN_STREAM, WINDOW_STREAM, make_trainer, pretrain
 from unlearn.privacy import check_prs, privacy_risk
-from unlearn.results import write_results
+from unlearn.results import FinishedRunError, ResultsNotWritten, write_results
 
 for _name in ("lightning.pytorch", "lightning.fabric", "lightning"):
     logging.getLogger(_name).setLevel(logging.WARNING)
@@ -79,9 +81,22 @@ def _last(values: list[float]) -> float:
     return values[-1] if values else float("nan")
 
 
+def _finish_restore(callbacks: list, trainer: L.Trainer, module: UnlearnModule) -> None:
+    """What a resume at step t still needs: Lightning skips a finished loop, and with it
+    the `on_train_start` hooks that hand the restored state to the twin."""
+    for cb in callbacks:
+        cb.on_train_start(trainer, module)
+    unlearner = _first(callbacks, Unlearner)
+    if unlearner and unlearner.final_unlearned is None and unlearner.twin is not None:
+        unlearner.final_unlearned = [
+            w.detach().clone() for w in unlearner.unlearned_weights(module)
+        ]
+
+
 def run(cfg: DictConfig) -> dict[str, Any]:
     """Run one job and return what it measured (also written to `paths.output_dir`)."""
     start = time.perf_counter()
+    interrupt.at("setup")
     validate(cfg)
     check_method(cfg)
     out_dir = Path(cfg.paths.output_dir)
@@ -101,7 +116,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     win_stream = data.stream(cfg.batch_size, cfg.seed, WINDOW_STREAM)
     N = resolve_steps(cfg.N, cfg.N_epochs, pre_stream.steps_per_epoch)
     t = resolve_steps(cfg.t, cfg.t_epochs, win_stream.steps_per_epoch)
-    check_window(t)
+    check_window(t, N)
     first_batch = win_stream.indices(0)
     check_retain(
         cfg, instantiate(cfg.forget).resolve(first_batch, data.train_set.y), data.num_train
@@ -124,20 +139,25 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     if cfg.window_optimizer == "fresh":  # else the window continues pretraining's state
         module.optimizer_state = None
     callbacks = _instantiate_dict(cfg.callbacks)
+    ckpt = None
     if cfg.get("checkpoint_every"):  # last: it saves what the other callbacks hold at its step
         extra = {"pretrain": pretrain_info}
-        callbacks.append(
-            WindowCheckpoint(checkpoint_dir(out_dir), cfg.checkpoint_every, run_id, extra)
-        )
+        ckpt = WindowCheckpoint(checkpoint_dir(out_dir), cfg.checkpoint_every, run_id, extra, start)
+        callbacks.append(ckpt)
+    stop = interrupt.StopOnSignal("the window", t, save=ckpt.save_at if ckpt else None)
     loggers = _instantiate_dict(cfg.logger)
     module.begin_phase(WINDOW_STREAM)
-    window = make_trainer(cfg, t, callbacks, loggers or False)
-    window.fit(
-        module,
-        data.stream_loader(win_stream, 0, t, resume_at=resume.step if resume else 0),
-        ckpt_path=resume.path if resume else None,
-        weights_only=True,
-    )
+    window = make_trainer(cfg, t, [*callbacks, stop], loggers or False)
+    with interrupt.deferred():  # a signal stops at the end of a step, after its checkpoint
+        window.fit(
+            module,
+            data.stream_loader(win_stream, 0, t, resume_at=resume.step if resume else 0),
+            ckpt_path=resume.path if resume else None,
+            weights_only=True,
+        )
+    if resume and resume.step >= t:  # resumed from the final checkpoint: no step was left
+        _finish_restore(callbacks, window, module)
+    interrupt.at("the test pass", t, t)
     test_acc = float(window.test(module, data.test_dataloader(), verbose=False)[0]["test_acc"])
 
     curves = _curves(callbacks)
@@ -166,13 +186,15 @@ def run(cfg: DictConfig) -> dict[str, Any]:
         "twin_seconds": unlearner.twin_seconds if unlearner else float("nan"),
         "sigma_iterations": spectrum.iterations if spectrum else [],
         "spectrum_products": getattr(spectrum, "products", None),
-        "wall_time_s": time.perf_counter() - start,
+        "wall_time_s": ckpt.elapsed if ckpt else time.perf_counter() - start,
+        "wall_time_this_attempt_s": time.perf_counter() - start,
         "deterministic": bool(cfg.get("deterministic", True)),
         "resumed_at_step": resume.step if resume else None,
         "checkpoint_seconds": sum(
             c.save_seconds for c in callbacks if isinstance(c, WindowCheckpoint)
         ),
         "config_hash": run_id,
+        "compute": compute_material(str(cfg.trainer.accelerator)),  # what changes the bits
         "config": OmegaConf.to_container(cfg, resolve=True),
         "curves": curves,
         **pretrain_info,
@@ -193,6 +215,12 @@ def run(cfg: DictConfig) -> dict[str, Any]:
             cfg, data, module.net, unlearner.final_unlearned, unlearner.twin.net,
             unlearner.forget_indices, epochs,
         )  # fmt: skip
-    write_results(out_dir / "results.json", results)
-    remove_checkpoints(out_dir)
+    with interrupt.deferred():  # a signal now waits until the finished results are on disk
+        try:
+            write_results(out_dir / "results.json", results)
+        except FinishedRunError:
+            raise
+        except OSError as err:  # a full disk: the numbers still reach the caller
+            raise ResultsNotWritten(results, err) from None
+        remove_checkpoints(out_dir)
     return results

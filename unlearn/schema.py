@@ -18,12 +18,36 @@ Registered under the group ``schema/<group>``, out of the way of the real option
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, is_dataclass
-from typing import Any, Optional
+from typing import Any, ClassVar, Optional
 
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING, DictConfig, ListConfig, OmegaConf
 
-from unlearn.fields import value
+from unlearn.fields import (
+    MAX_EPOCHS,
+    Range,
+    Rule,
+    one_of,
+    probability,
+    seed_value,
+    step_count,
+    value,
+)
+
+# the choices of a few fields that appear in more than one node
+ENGINES = ("power", "lanczos", "pyhessian")
+DEFINITIONS = ("spectral_norm", "sqrt_top_eig")
+SIGMA_AT = ("current", "initial")
+W_REF = ("initial", "first", "final")
+PARTIAL_BATCH = ("nominal", "mean")
+WANDB_MODES = ("offline", "online", "disabled")
+# Lightning's precision values (lightning.fabric.connector._PRECISION_INPUT)
+PRECISIONS = (
+    "64-true", "32-true", "16-true", "bf16-true", "16-mixed", "bf16-mixed",
+    "transformer-engine", "transformer-engine-float16", "64", "32", "16", "bf16", 64, 32, 16,
+)  # fmt: skip
+SIZE = 10**9  # a ceiling for sizes and counts (a typo beyond it would exhaust memory)
+BATCH = 10**7
 
 # ---------------------------------------------------------------------------- top level
 
@@ -37,39 +61,47 @@ class SigmaConf:
     """sigma=default|reference (conf/sigma/): how σ is estimated (callbacks/hessian_spectrum.py)."""
 
     protocol: str = MISSING
-    engine: str = MISSING
-    definition: str = MISSING
-    at: str = MISSING
+    engine: str = value(choices=ENGINES)
+    definition: str = value(choices=DEFINITIONS)
+    at: str = value(choices=SIGMA_AT)
     mode: str = value(choices=SIGMA_MODES)
     batch: str = value(choices=SIGMA_BATCHES)
-    batch_size: int = value(ge=1)
-    max_iter: int = MISSING
-    tol: float = MISSING
+    batch_size: int = value(ge=1, le=SIZE)
+    max_iter: int = value(ge=1, le=10**6)
+    tol: float = value(gt=0, lt=1)  # relative change between estimates
     warm_start: bool = MISSING
+
+    RULES: ClassVar[tuple[Rule, ...]] = (
+        Rule(
+            test=lambda n: not (n.get("engine") == "pyhessian" and n.get("at") == "initial"),
+            message=lambda n, p: f"{p}at={n.get('at')!r} (with {p}engine='pyhessian')",
+            allowed="current with sigma.engine=pyhessian",
+        ),
+    )
 
 
 @dataclass
 class TwinConf:
-    partial_batch: str = MISSING
+    partial_batch: str = value(choices=PARTIAL_BATCH)
 
 
 @dataclass
 class SpectrumConf:
     """The Hessian spectrum beyond σ, at σ's events (unlearn/callbacks/hessian_curvature.py)."""
 
-    top_k: int = value(ge=1)  # eigenpairs of largest |λ| (damped_gradient damps along them)
-    trace_probes: int = value(ge=0)  # Hutchinson probes (0: no trace)
-    density_steps: int = value(ge=0)  # Lanczos steps per SLQ probe (0: no density)
-    density_probes: int = value(ge=1)
+    top_k: int = value(ge=1, le=10**4)  # eigenpairs of largest |λ| (damped_gradient's)
+    trace_probes: int = value(ge=0, le=10**6)  # Hutchinson probes (0: no trace)
+    density_steps: int = value(ge=0, le=10**4)  # Lanczos steps per SLQ probe (0: no density)
+    density_probes: int = value(ge=1, le=10**6)
 
 
 @dataclass
 class PrivacyConf:
     """How `prs=true` scores membership risk (unlearn/privacy/)."""
 
-    bins: int = MISSING
+    bins: int = value(ge=1, le=10**4)
     log_bins: bool = MISSING
-    shadow_epochs: Optional[float] = MISSING  # noqa: UP045
+    shadow_epochs: Optional[float] = value(gt=0, le=MAX_EPOCHS, nullable=True)  # noqa: UP045
     cache: bool = MISSING
 
 
@@ -77,8 +109,8 @@ class PrivacyConf:
 class MetricsConf:
     """The field's metrics of M'' and the twin M' (unlearn/metrics/)."""
 
-    retain_sample: Optional[int] = value(ge=1, nullable=True)  # noqa: UP045
-    test_sample: Optional[int] = value(ge=1, nullable=True)  # noqa: UP045
+    retain_sample: Optional[int] = value(ge=1, le=SIZE, nullable=True)  # noqa: UP045
+    test_sample: Optional[int] = value(ge=1, le=SIZE, nullable=True)  # noqa: UP045
     mia_feature: str = value(choices=("entropy", "loss"))
 
 
@@ -87,15 +119,17 @@ class PretrainConf:
     """The pretrain checkpoint cache (unlearn/cache.py, unlearn/pretrain.py)."""
 
     cache: bool = MISSING
-    save_every_epochs: Optional[float] = MISSING  # noqa: UP045
-    save_at_epochs: list[float] = MISSING
+    save_every_epochs: Optional[float] = value(gt=0, le=MAX_EPOCHS, nullable=True)  # noqa: UP045
+    save_at_epochs: list[float] = value(ge=0, le=MAX_EPOCHS)
+    # a resumable entry after every this many minutes of pretraining (null: only the above)
+    save_every_minutes: Optional[float] = value(5.0, gt=0, le=10**6, nullable=True)  # noqa: UP045
 
 
 @dataclass
 class PathsConf:
-    root_dir: str = MISSING
-    output_dir: str = MISSING
-    cache_dir: str = MISSING
+    root_dir: str = value(nonempty=True)
+    output_dir: str = value(nonempty=True)
+    cache_dir: str = value(nonempty=True)
 
 
 @dataclass
@@ -112,18 +146,20 @@ class Config:
     unlearn: Any = MISSING
     forget: Any = MISSING
     paths: PathsConf = field(default_factory=PathsConf)
-    seed: int = MISSING
-    lr: float = MISSING
-    batch_size: int = MISSING
-    pretrain_batch_size: int = MISSING
-    gamma: float = MISSING
-    N: Optional[int] = MISSING  # noqa: UP045 (OmegaConf reads typing.Optional only)
-    N_epochs: Optional[float] = MISSING  # noqa: UP045
-    t: Optional[int] = MISSING  # noqa: UP045
-    t_epochs: Optional[float] = MISSING  # noqa: UP045
-    track_every: int = MISSING
-    verify_every: int = MISSING
-    checkpoint_every: Optional[int] = MISSING  # noqa: UP045
+    seed: int = seed_value()
+    lr: float = value(gt=0)
+    batch_size: int = value(ge=1, le=BATCH)
+    pretrain_batch_size: int = value(ge=1, le=BATCH)
+    gamma: float = value(ge=0)
+    N: Optional[int] = step_count(ge=0, nullable=True)  # noqa: UP045 (OmegaConf reads typing.Optional only)
+    N_epochs: Optional[float] = value(ge=0, le=MAX_EPOCHS, nullable=True)  # noqa: UP045
+    t: Optional[int] = step_count(ge=2, nullable=True, note="(e(t) has a factor t - 1)")  # noqa: UP045
+    t_epochs: Optional[float] = value(ge=0, le=MAX_EPOCHS, nullable=True)  # noqa: UP045
+    track_every: int = step_count()
+    verify_every: int = step_count()
+    checkpoint_every: Optional[int] = step_count(  # noqa: UP045
+        nullable=True, note="(null: no window checkpoints)"
+    )
     deterministic: bool = MISSING
     window_optimizer: str = value(choices=("continue", "fresh"))
     sigma: SigmaConf = field(default_factory=SigmaConf)
@@ -134,6 +170,11 @@ class Config:
     pretrain: PretrainConf = field(default_factory=PretrainConf)
     spectrum: SpectrumConf = field(default_factory=SpectrumConf)
 
+    RULES: ClassVar[tuple[Rule, ...]] = (
+        one_of("N", "N_epochs", "steps or epochs"),
+        one_of("t", "t_epochs", "steps or epochs"),
+    )
+
 
 # ---------------------------------------------------------------------------- groups
 
@@ -141,31 +182,31 @@ class Config:
 @dataclass
 class DigitsConf:
     _target_: str = MISSING
-    test_fraction: float = MISSING
-    split_seed: int = MISSING
+    test_fraction: float = value(gt=0, lt=1)
+    split_seed: int = seed_value()
     flatten: bool = MISSING
     reshuffle: bool = MISSING
-    test_batch_size: int = 512
+    test_batch_size: int = value(512, ge=1, le=BATCH)
 
 
 @dataclass
 class SmallCNNConf:
     _target_: str = MISSING
-    num_classes: int = MISSING
-    in_channels: int = MISSING
-    width: int = MISSING
+    num_classes: int = value(ge=2, le=10**6)
+    in_channels: int = value(ge=1, le=10**4)
+    width: int = value(ge=1, le=4096)  # channels of the first conv
     batch_norm: bool = MISSING
-    dropout: float = MISSING
+    dropout: float = probability()
 
 
 @dataclass
 class MLPConf:
     _target_: str = MISSING
-    in_features: int = MISSING
-    num_classes: int = MISSING
-    hidden: list[int] = MISSING
+    in_features: int = value(ge=1, le=10**8)
+    num_classes: int = value(ge=2, le=10**6)
+    hidden: list[int] = value(ge=1, le=10**5)
     batch_norm: bool = MISSING
-    dropout: float = MISSING
+    dropout: float = probability()
 
 
 @dataclass
@@ -173,24 +214,24 @@ class CIFARConf:
     """data=cifar10|cifar100 (unlearn/data/cifar.py)."""
 
     _target_: str = MISSING
-    dataset: str = MISSING
-    data_dir: str = MISSING
-    npz: Optional[str] = MISSING  # noqa: UP045
+    dataset: str = value(choices=("cifar10", "cifar100"))
+    data_dir: str = value(nonempty=True)
+    npz: Optional[str] = value(nonempty=True, nullable=True)  # noqa: UP045
     download: bool = MISSING
-    mean: list[float] = MISSING
-    std: list[float] = MISSING
-    train_subset: Optional[int] = MISSING  # noqa: UP045
-    test_subset: Optional[int] = MISSING  # noqa: UP045
-    subset_seed: int = MISSING
+    mean: list[float] = value()
+    std: list[float] = value(gt=0)
+    train_subset: Optional[int] = value(ge=1, le=SIZE, nullable=True)  # noqa: UP045
+    test_subset: Optional[int] = value(ge=1, le=SIZE, nullable=True)  # noqa: UP045
+    subset_seed: int = seed_value()
+    test_batch_size: int = value(ge=1, le=BATCH)
     reshuffle: bool = MISSING
-    test_batch_size: int = MISSING
 
 
 @dataclass
 class FrozenEncoderConf:
     pretrained: Optional[str] = MISSING  # noqa: UP045
     config: Any = MISSING  # a dict of DistilBertConfig fields, or null
-    seed: int = MISSING
+    seed: int = seed_value()
 
 
 @dataclass
@@ -198,19 +239,19 @@ class IMDBConf:
     """data=imdb (unlearn/data/imdb.py)."""
 
     _target_: str = MISSING
-    jsonl: Optional[str] = MISSING  # noqa: UP045
-    hf_name: str = MISSING
-    data_dir: str = MISSING
-    tokenizer: str = MISSING
-    max_length: int = MISSING
+    jsonl: Optional[str] = value(nonempty=True, nullable=True)  # noqa: UP045
+    hf_name: str = value(nonempty=True)
+    data_dir: str = value(nonempty=True)
+    tokenizer: str = value(nonempty=True)
+    max_length: int = value(ge=2, le=512)  # [CLS] + [SEP] at least; DistilBERT's 512 at most
     frozen_encoder: Optional[FrozenEncoderConf] = MISSING  # noqa: UP045
-    cache_dir: str = MISSING
-    train_subset: Optional[int] = MISSING  # noqa: UP045
-    test_subset: Optional[int] = MISSING  # noqa: UP045
-    subset_seed: int = MISSING
+    cache_dir: str = value(nonempty=True)
+    train_subset: Optional[int] = value(ge=1, le=SIZE, nullable=True)  # noqa: UP045
+    test_subset: Optional[int] = value(ge=1, le=SIZE, nullable=True)  # noqa: UP045
+    subset_seed: int = seed_value()
+    feature_batch_size: int = value(ge=1, le=BATCH)
+    test_batch_size: int = value(ge=1, le=BATCH)
     reshuffle: bool = MISSING
-    feature_batch_size: int = MISSING
-    test_batch_size: int = MISSING
 
 
 @dataclass
@@ -218,8 +259,8 @@ class ImageNetConf:
     """model=resnet18|vgg19 (unlearn/models/resnet.py, vgg.py)."""
 
     _target_: str = MISSING
-    num_classes: int = MISSING
-    in_channels: int = MISSING
+    num_classes: int = value(ge=2, le=10**6)
+    in_channels: int = value(ge=1, le=10**4)
 
 
 @dataclass
@@ -227,10 +268,10 @@ class DistilBertConf:
     """model=distilbert (unlearn/models/distilbert.py)."""
 
     _target_: str = MISSING
-    num_classes: int = MISSING
+    num_classes: int = value(ge=2, le=10**6)
     pretrained: Optional[str] = MISSING  # noqa: UP045
     config: Any = MISSING  # a dict of DistilBertConfig fields, or null
-    attn_implementation: str = MISSING
+    attn_implementation: str = value(choices=("eager", "sdpa"))  # σ needs eager's double backward
 
 
 @dataclass
@@ -238,49 +279,51 @@ class FeatureHeadConf:
     """model=distilbert_linear_head (unlearn/models/distilbert.py)."""
 
     _target_: str = MISSING
-    in_features: int = MISSING
-    num_classes: int = MISSING
+    in_features: int = value(ge=1, le=10**8)
+    num_classes: int = value(ge=2, le=10**6)
     frozen_encoder: FrozenEncoderConf = field(default_factory=FrozenEncoderConf)
 
 
 @dataclass
 class CELossConf:
     _target_: str = MISSING
-    gamma: float = MISSING
+    gamma: float = value(ge=0)
 
 
 @dataclass
 class SDLossConf(CELossConf):
-    sd_normalization: str = MISSING
+    sd_normalization: str = value(choices=("reference", "paper"))
 
 
 @dataclass
 class L2LossConf(CELossConf):
-    l2_lambda: float = MISSING
+    l2_lambda: float = value(ge=0)
 
 
 @dataclass
 class SGDConf:
     _target_: str = MISSING
     _partial_: bool = MISSING
-    lr: float = MISSING
-    momentum: float = MISSING
-    weight_decay: float = MISSING
+    lr: float = value(gt=0)
+    momentum: float = probability()
+    weight_decay: float = value(ge=0)
 
 
 @dataclass
 class TrainerConf:
     _target_: str = MISSING
-    accelerator: str = MISSING
-    devices: Any = MISSING  # an int, "auto" or a list of device ids
-    max_epochs: Optional[int] = MISSING  # noqa: UP045
-    deterministic: Any = MISSING  # true | false (| "warn", Lightning's third value)
-    precision: Any = MISSING  # "32-true", 32, "bf16-mixed", ...
+    accelerator: str = value(choices=("cpu", "gpu", "cuda", "mps", "auto"))
+    devices: Any = value(  # a count, "auto" or a list of device ids
+        ge=1, le=1024, integer=True, also=("auto",), items=Range(ge=0, lt=1024, integer=True)
+    )
+    max_epochs: Optional[int] = value(ge=1, le=MAX_EPOCHS, nullable=True)  # noqa: UP045
+    deterministic: Any = value(choices=(True, False, "warn"))  # Lightning's third value: warn
+    precision: Any = value(choices=PRECISIONS)
     enable_checkpointing: bool = MISSING
     enable_progress_bar: bool = MISSING
     enable_model_summary: bool = MISSING
-    num_sanity_val_steps: int = MISSING
-    limit_val_batches: Any = MISSING  # an int (batches) or a float (share)
+    num_sanity_val_steps: int = value(ge=0, le=10**6)
+    limit_val_batches: Any = value(ge=0, le=SIZE)  # an int (batches) or a float (share)
     default_root_dir: Optional[str] = MISSING  # noqa: UP045
     benchmark: Optional[bool] = None  # noqa: UP045
 
@@ -290,29 +333,29 @@ class EveryConf:
     """A window callback that runs every k steps (weight_drift, unlearning_error)."""
 
     _target_: str = MISSING
-    every_n_steps: int = MISSING
+    every_n_steps: int = step_count()
 
 
 @dataclass
 class HessianSpectrumConf(EveryConf):
-    engine: str = MISSING
-    definition: str = MISSING
-    at: str = MISSING
+    engine: str = value(choices=ENGINES)
+    definition: str = value(choices=DEFINITIONS)
+    at: str = value(choices=SIGMA_AT)
     mode: str = MISSING  # ${sigma.mode}: its range is checked there, under the user's key
     batch: str = MISSING
-    batch_size: int = MISSING
-    max_iter: int = MISSING
-    tol: float = MISSING
+    batch_size: int = value(ge=1, le=SIZE)
+    max_iter: int = value(ge=1, le=10**6)
+    tol: float = value(gt=0, lt=1)
     warm_start: bool = MISSING
-    seed: int = MISSING
+    seed: int = seed_value()
 
 
 @dataclass
 class HessianCurvatureConf(HessianSpectrumConf):
-    top_k: int = MISSING
-    trace_probes: int = MISSING
-    density_steps: int = MISSING
-    density_probes: int = MISSING
+    top_k: int = value(ge=1, le=10**4)  # ${spectrum.*}: the same ranges as there
+    trace_probes: int = value(ge=0, le=10**6)
+    density_steps: int = value(ge=0, le=10**4)
+    density_probes: int = value(ge=1, le=10**6)
 
 
 @dataclass
@@ -321,30 +364,30 @@ class UnlearnerConf:
 
     _target_: str = MISSING
     forget: Any = MISSING  # ${forget}
-    method: str = MISSING
-    verify_every: int = MISSING
-    w_ref: str = MISSING
-    partial_batch: str = MISSING
-    options: Any = None  # ${unlearn}: a post-hoc method's budget and hyperparameters
+    method: str = MISSING  # checked against the registry (unlearn.methods.check_method)
+    verify_every: int = step_count()
+    w_ref: str = value(choices=W_REF)
+    partial_batch: str = value(choices=PARTIAL_BATCH)
+    options: Any = None  # ${unlearn}: a method's budget and hyperparameters
 
 
 @dataclass
 class UnlearnConf:
     """unlearn=single_gradient|amnesiac|none|retrain (unlearn/methods/)."""
 
-    method: str = MISSING
-    w_ref: str = MISSING
+    method: str = MISSING  # checked against the registry (unlearn.methods.check_method)
+    w_ref: str = value(choices=W_REF)
 
 
 @dataclass
 class PostHocConf(UnlearnConf):
     """unlearn=fine_tune and every method that inherits its budget (unlearn/methods/base.py)."""
 
-    steps: int = value(ge=1)
-    batch_size: int = value(ge=1)
-    forget_batch_size: int = value(ge=1)
+    steps: int = step_count()
+    batch_size: int = value(ge=1, le=BATCH)
+    forget_batch_size: int = value(ge=1, le=BATCH)
     lr: float = value(gt=0)
-    seed: int = MISSING
+    seed: int = seed_value()
 
 
 @dataclass
@@ -354,7 +397,7 @@ class NegGradPlusConf(PostHocConf):
 
 @dataclass
 class ScrubConf(PostHocConf):
-    max_steps: int = value(ge=0)
+    max_steps: int = step_count(ge=0)
     temperature: float = value(gt=0)
     ce_weight: float = value(ge=0)
     kl_weight: float = value(ge=0)
@@ -370,12 +413,13 @@ class SalUnConf(PostHocConf):
     mask_fraction: float = value(gt=0, le=1)
 
 
+@dataclass
 class InfluenceConf(UnlearnConf):
     """unlearn=influence (unlearn/methods/influence.py)."""
 
     damping: float = value(ge=0)  # λ of (H_R + λI)
-    iterations: int = value(ge=1)  # CG iterations at most
-    retain_batches: int = value(ge=1)  # the latest kept window batches that estimate H_R
+    iterations: int = step_count()  # CG iterations at most
+    retain_batches: int = step_count()  # the latest kept window batches that estimate H_R
     tol: float = value(gt=0)  # CG stops at ‖r‖ ≤ tol·‖b‖
 
 
@@ -383,7 +427,7 @@ class InfluenceConf(UnlearnConf):
 class DampedGradientConf(UnlearnConf):
     """unlearn=damped_gradient (unlearn/methods/damped_gradient.py)."""
 
-    top_k: int = value(ge=1)  # eigenvectors damped along (spectrum.top_k follows it)
+    top_k: int = value(ge=1, le=10**4)  # eigenvectors damped along (spectrum.top_k follows it)
 
 
 @dataclass
@@ -395,26 +439,26 @@ class ForgetConf:
 
 @dataclass
 class ForgetIndicesConf(ForgetConf):
-    indices: list[int] = MISSING
+    indices: list[int] = value(ge=0, le=SIZE)  # the upper bound is the data's (preflight)
 
 
 @dataclass
 class ForgetRandomConf(ForgetConf):
-    k: int = MISSING
-    seed: int = MISSING
+    k: int = value(ge=1, le=SIZE)
+    seed: int = seed_value()
 
 
 @dataclass
 class ForgetClassConf(ForgetConf):
-    label: int = MISSING
+    label: int = value(ge=0, le=10**6)
 
 
 @dataclass
 class WandbLoggerConf:
     _target_: str = MISSING
-    project: str = MISSING
-    mode: str = MISSING
-    save_dir: str = MISSING
+    project: str = value(nonempty=True)
+    mode: str = value(choices=WANDB_MODES)
+    save_dir: str = value(nonempty=True)
     group: Optional[str] = MISSING  # noqa: UP045
     name: Optional[str] = MISSING  # noqa: UP045
     notes: Optional[str] = MISSING  # noqa: UP045
@@ -426,14 +470,14 @@ class WandbLoggerConf:
 class WandbConf:
     """logger=wandb: the W&B mode beside the logger itself (unlearn/wandb_run.py)."""
 
-    mode: str = MISSING
+    mode: str = value(choices=WANDB_MODES)
     wandb: WandbLoggerConf = field(default_factory=WandbLoggerConf)
 
 
 @dataclass
 class CSVLoggerConf:
     _target_: str = MISSING
-    save_dir: str = MISSING
+    save_dir: str = value(nonempty=True)
     name: str = MISSING
     version: Any = MISSING  # "" (no version folder), an int or a string
 

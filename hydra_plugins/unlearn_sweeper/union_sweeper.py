@@ -28,6 +28,7 @@ Example (a sweep config, ``# @package _global_``)::
 import json
 import logging
 import os
+import sys
 import tempfile
 import time
 from collections.abc import Mapping, Sequence
@@ -42,6 +43,9 @@ from hydra.core.utils import JobReturn, JobStatus
 from omegaconf import OmegaConf
 
 log = logging.getLogger(__name__)
+
+# statuses `python -m unlearn` returns for a job that did not finish (unlearn.job)
+UNFINISHED = ("failed", "refused", "unwritten")
 
 
 @dataclass
@@ -78,9 +82,22 @@ def write_jobs(sweep_dir: Path, jobs: Sequence[Sequence[str]]) -> None:
     sweep_dir.mkdir(parents=True, exist_ok=True)
     text = json.dumps([{"num": i, "overrides": list(o)} for i, o in enumerate(jobs)], indent=1)
     fd, tmp = tempfile.mkstemp(prefix=".jobs.json.", dir=sweep_dir)
+    mask = os.umask(0)
+    os.umask(mask)
+    os.chmod(tmp, 0o666 & ~mask)  # what open() would give, not mkstemp's 0600
     with os.fdopen(fd, "w") as f:
         f.write(text)
     os.replace(tmp, sweep_dir / "jobs.json")
+
+
+def unfinished_jobs(returns: Sequence[Sequence[JobReturn]]) -> list[JobReturn]:
+    """The jobs that ran to the end without finishing their measurement (failed, refused)."""
+    return [
+        r
+        for batch in returns
+        for r in batch
+        if r.status == JobStatus.COMPLETED and r.return_value in UNFINISHED
+    ]
 
 
 class UnionSweeper(BasicSweeper):
@@ -121,4 +138,13 @@ class UnionSweeper(BasicSweeper):
         if failed:
             log.error("%d of %d jobs raised; the first error follows", len(failed), len(jobs))
             _ = failed[0].return_value  # raises the job's exception
+        unfinished = unfinished_jobs(returns)
+        if unfinished:  # a sweep whose jobs were refused or failed does not exit 0
+            log.error(
+                "%d of %d jobs did not finish (failed or refused; `python -m unlearn.analyze` "
+                "lists them with their reasons)",
+                len(unfinished),
+                len(jobs),
+            )
+            sys.exit(1)
         return returns

@@ -1,4 +1,5 @@
-"""Section "Runs": how many runs of each sweep finished, diverged, failed or are missing."""
+"""Section "Runs": how many runs of each sweep finished, diverged, failed, were refused (a bad
+config), interrupted or are missing."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 
 from unlearn.analyze.families import sweep_of
 
-STATUSES = ("ok", "diverged", "failed", "missing", "unreadable")
+STATUSES = ("ok", "diverged", "failed", "refused", "interrupted", "missing", "unreadable")
 
 
 def _md(text: Any, width: int = 160) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import zlib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -44,8 +45,19 @@ def read_jsonl(path: str) -> Rows:
                 if not line.strip():
                     continue
                 item = json.loads(line)
+                if not isinstance(item, dict):
+                    raise ConfigError(
+                        f"data.jsonl={path!r}: line {number} is a JSON {type(item).__name__}, "
+                        'not an object; allowed {"split": ..., "label": ..., "text": ...}'
+                    )
                 split, label, text = item.get("split"), item.get("label"), item.get("text")
-                if split not in rows or label not in (0, 1) or not isinstance(text, str):
+                is_label = isinstance(label, int) and not isinstance(label, bool)  # not true
+                if (
+                    split not in rows
+                    or not is_label
+                    or label not in (0, 1)
+                    or not isinstance(text, str)
+                ):
                     raise ConfigError(
                         f"data.jsonl={path!r}: line {number} has split={split!r}, "
                         f"label={label!r}, text of type {type(text).__name__}; "
@@ -53,8 +65,8 @@ def read_jsonl(path: str) -> Rows:
                     )
                 rows[split][0].append(text)
                 rows[split][1].append(label)
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise ConfigError(
+    except (OSError, EOFError, zlib.error, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ConfigError(  # EOFError, zlib.error: a truncated or corrupt .gz
             f"data.jsonl={path!r}: unreadable ({type(err).__name__}); allowed {LOCAL_HINT}"
         ) from None
     for split, (texts, _) in rows.items():
