@@ -12,10 +12,11 @@ from unlearn import sweeps  # registers `+sweep=NAME` (multirun_sweeps/*.yaml)
 from unlearn.config import ConfigError
 from unlearn.job import EXIT_CODES, JobContext, run_job
 from unlearn.preflight import preflight
+from unlearn.resources import CONF_DIR
 from unlearn.results import summary_table
 
 
-@hydra.main(version_base="1.3", config_path="../conf", config_name="config")
+@hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")
 def main(cfg: DictConfig) -> None:
     ctx = JobContext.from_hydra()
     try:

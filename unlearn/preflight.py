@@ -37,9 +37,9 @@ from unlearn.config import (
     resolve_steps,
     validate,
 )
+from unlearn.resources import CONF_DIR
 from unlearn.schema import field_type
 
-CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
 MULTIRUN = ("-m", "--multirun")
 CONFIG_NAME = ("-cn", "--config-name")
 
