@@ -28,12 +28,22 @@ def main(cfg: DictConfig) -> None:
         sys.exit(2)
     status = results.get("status")
     if status == "ok":
-        print(summary_table(results))
+        print(summary_table(results, _choices()))
     else:
         print(f"{status}: {results.get('reason', '')}", file=sys.stderr)
     print(f"results: {cfg.paths.output_dir}/results.json")
     if not ctx.multirun and status != "ok":
         sys.exit(EXIT_CODES.get(str(status), 1))
+
+
+def _choices() -> dict[str, str] | None:
+    """The config options Hydra chose for this run (model, data, ...), for the summary."""
+    from hydra.core.hydra_config import HydraConfig
+
+    try:
+        return dict(HydraConfig.get().runtime.choices)
+    except ValueError:  # no Hydra context (called in-process)
+        return None
 
 
 def _preflight() -> None:
