@@ -11,6 +11,7 @@ from omegaconf import DictConfig
 from unlearn import sweeps  # registers `+sweep=NAME` (multirun_sweeps/*.yaml)
 from unlearn.config import ConfigError
 from unlearn.job import EXIT_CODES, JobContext, run_job
+from unlearn.launchers import check_launcher
 from unlearn.preflight import preflight
 from unlearn.resources import CONF_DIR
 from unlearn.results import summary_table
@@ -50,6 +51,7 @@ def _preflight() -> None:
     """Check the command line before Hydra writes anything; a finished run prints and stops."""
     try:
         sweeps.check_argv(sys.argv[1:])
+        check_launcher(sys.argv[1:])
         finished = preflight(sys.argv[1:])
     except ConfigError as err:
         if os.environ.get("HYDRA_FULL_ERROR") == "1":
