@@ -70,9 +70,7 @@ def figure_2(rows: list[Row], out_dir: Path) -> str:
     groups = _groups(rows, "amnesiac", prs=True)
     lines = ["### Figure 2: PRS after amnesiac unlearning against v", f"Paper: {PAPER['fig2']}."]
     if not groups:
-        return "\n".join(
-            [*lines, "", "No amnesiac runs with PRS: run `unlearn=amnesiac prs=true`."]
-        )
+        return ""  # no such runs: the figure is left out
     series = {
         k: (
             [r["verification_error"] for r in g],
@@ -93,7 +91,7 @@ def figure_13(rows: list[Row], out_dir: Path) -> str:
         f"Paper: {PAPER['fig13']}.",
     ]
     if not groups:
-        return "\n".join([*lines, "", "No single-gradient runs with PRS: run `prs=true`."])
+        return ""  # no such runs: the figure is left out
     lines += ["", "| setting | runs | ρ(γ, before) | ρ(γ, after) | after / before at γ = 0 |"]
     lines.append("|---|---|---|---|---|")
     series = {}
@@ -115,7 +113,7 @@ def figure_14(rows: list[Row], out_dir: Path) -> str:
     groups = _groups(rows, "amnesiac", prs=False)
     lines = ["### Figure 14: e against v, amnesiac unlearning", f"Paper: {PAPER['fig14']}."]
     if not groups:
-        return "\n".join([*lines, "", "No amnesiac runs: run `unlearn=amnesiac`."])
+        return ""  # no such runs: the figure is left out
     series = {
         k: (
             [r["unlearning_error"] for r in g],
@@ -136,7 +134,7 @@ def figure_15(rows: list[Row], out_dir: Path) -> str:
     fams = [f for r in rows if method(r) == "amnesiac" and (f := along_t(r)) is not None]
     lines = ["### Figure 15: e against v along t, amnesiac", f"Paper: {PAPER['fig15']}."]
     if not fams:
-        return "\n".join([*lines, "", "No amnesiac run with 3 or more shared e/v steps."])
+        return ""  # no such runs: the figure is left out
     lines += ["", "| run | r(e, v) along t |", "|---|---|"]
     lines += [f"| {f.label} | {f.corr.text()} |" for f in fams]
     series = {f.label: (f.e, f.v, f.colour) for f in fams[:6]}
@@ -145,7 +143,28 @@ def figure_15(rows: list[Row], out_dir: Path) -> str:
 
 
 def privacy_report(rows: list[Row], out_dir: str | Path) -> str:
-    """The four figures as one report section."""
+    """The figures that have runs, as one report section (none: no section).
+
+    Figures 2 and 13 need runs with ``prs=true``, 14 and 15 runs with ``unlearn=amnesiac``.
+    """
     out = Path(out_dir)
     parts = [f(rows, out) for f in (figure_2, figure_13, figure_14, figure_15)]
-    return "\n\n".join(["## Privacy risk and amnesiac unlearning (Figures 2, 13–15)", *parts])
+    if not any(parts):
+        return ""
+    missing = [
+        name
+        for name, part in zip(
+            ("Figure 2", "Figure 13", "Figure 14", "Figure 15"), parts, strict=True
+        )
+        if not part
+    ]
+    note = (
+        [
+            f"Left out for want of runs: {', '.join(missing)} (2 and 13 need `prs=true`, "
+            "14 and 15 `unlearn=amnesiac`)."
+        ]
+        if missing
+        else []
+    )
+    head = "## Privacy risk and amnesiac unlearning (Figures 2, 13–15)"
+    return "\n\n".join([head, *(p for p in parts if p), *note])
