@@ -18,11 +18,19 @@ from unlearn.analyze.paper import describe, paper_r
 
 MAX_ROWS = 12  # more families along t than this are summarised (all are in summary.csv)
 MAX_PANELS = 9
-KINDS = {
-    "t": ("Along t (each run's own curve; Figure 9)", "step"),
-    "gamma": ("Along γ (runs that differ only in γ; Figures 10, 11)", "γ"),
-    "lambda": ("Along λ (ℓ2 runs that differ only in λ; the paper gives no r)", "λ"),
-    "dataset": ("Over all runs of a data set (Figure 12)", "γ"),
+KINDS = {  # kind: (heading, colour-bar label, figure title)
+    "t": ("Along t (each run's own curve; Figure 9)", "step", "along t (Figure 9)"),
+    "gamma": (
+        "Along γ (runs that differ only in γ; Figures 10, 11)",
+        "γ",
+        "along γ (Figures 10, 11)",
+    ),
+    "lambda": (
+        "Along λ (ℓ2 runs that differ only in λ; the paper gives no r)",
+        "λ",
+        "along λ",
+    ),
+    "dataset": ("Over all runs of a data set (Figure 12)", "γ", "over all runs (Figure 12)"),
 }
 
 
@@ -107,6 +115,9 @@ def _figure(families: list[Family], out_dir: Path, sweep: str, kind: str) -> str
             plots.scatter(ax, fam.e, fam.v, fam.colour, KINDS[kind][1])
         plots.title(ax, _panel_title(fam, factors, kind), f"r = {fam.corr.r:.3f}, n = {fam.corr.n}")
         plots.mark_few(ax, fam.corr.n)
+    settings = sorted({f"{r.get('model')} on {r.get('data')}" for r in rows})
+    common = settings[0] if len(settings) == 1 else f"{len(settings)} settings"
+    fig.suptitle(f"{sweep}: e against v {KINDS[kind][2]}, {common}", fontsize=9)
     note = None
     if len(families) > len(shown):
         where = "summary.csv (r_along_t)" if kind == "t" else "report.md"
