@@ -22,7 +22,7 @@ from typing import Any
 from scipy import stats as scipy_stats
 
 from unlearn.analyze.families import along_t, setting
-from unlearn.analyze.plots import panels, save, scatter
+from unlearn.analyze.plots import mark_few, panels, save, scatter, title
 from unlearn.analyze.stats import pearson
 
 Row = dict[str, Any]
@@ -60,9 +60,13 @@ def _figure(
     if not series:
         return ""
     fig, axes = panels(len(series))
-    for ax, (title, (x, y, c)) in zip(axes, series.items(), strict=True):
+    for ax, (name_, (x, y, c)) in zip(axes, series.items(), strict=True):
         scatter(ax, x, y, c, labels[2])
-        ax.set(title=title, xlabel=labels[0], ylabel=labels[1])
+        ax.set(xlabel=labels[0], ylabel=labels[1])
+        corr = pearson(x, y)
+        r = f"r = {corr.r:.3f}, " if corr.r == corr.r else ""
+        title(ax, name_, f"{r}n = {corr.n}")
+        mark_few(ax, corr.n)
     return f"![{name}]({save(fig, out_dir, name)})"
 
 

@@ -50,6 +50,7 @@ def _table(rows: list[dict[str, Any]]) -> list[str]:
     reg_name, _ = regulariser(rows[0])
     n_name, _ = pretrain_amount(rows[0])
     show_b = len({r.get("batch_size") for r in rows}) > 1
+    shown = [k for k in ("method", "forget") if len({str(r.get(k)) for r in rows}) > 1]
     papers = []
     for r in rows:
         n = pretrain_amount(r)[1] if n_name == "N (epochs)" else None
@@ -58,14 +59,15 @@ def _table(rows: list[dict[str, Any]]) -> list[str]:
         )
     with_paper = any(p is not None for p in papers)
     imdb = any(p is not None and len(p) == 3 for p in papers)
-    head = [n_name, reg_name, *(["b"] if show_b else [])]
+    head = [*shown, n_name, reg_name, *(["b"] if show_b else [])]
     head += ["e", "v", "v/v_none", "η·σ_avg", "η·σ_avg·(t−1)", "acc %"]
     if with_paper:
         head += ["paper e", "paper v", "paper acc %"] if imdb else ["paper e", "paper acc %"]
     lines = ["| " + " | ".join(head) + " |", "|---" * len(head) + "|"]
     for r, paper in zip(rows, papers, strict=True):
         acc = r.get("test_acc")
-        cells = [fmt(pretrain_amount(r)[1]), fmt(regulariser(r)[1])]
+        cells = [str(r.get(k)) for k in shown]
+        cells += [fmt(pretrain_amount(r)[1]), fmt(regulariser(r)[1])]
         cells += [str(r.get("batch_size"))] if show_b else []
         cells += [fmt(r.get(k)) for k in ("unlearning_error", "verification_error", "v_ratio")]
         cells += [fmt(r.get("lr_sigma"), 3), fmt(_overshoot(r), 3)]
@@ -94,7 +96,13 @@ def render(rows: list[dict[str, Any]], out_dir: Path) -> str:
     )
     for (sweep, data, model, loss), members in sorted(groups.items()):
         members.sort(
-            key=lambda r: (pretrain_amount(r)[1] or 0, regulariser(r)[1], r.get("batch_size") or 0)
+            key=lambda r: (
+                str(r.get("method")),
+                str(r.get("forget")),
+                pretrain_amount(r)[1] or 0,
+                regulariser(r)[1],
+                r.get("batch_size") or 0,
+            )
         )
         lines += ["", f"### {sweep}: {model} on {data}, loss {loss}", "", *_table(members)]
     return "\n".join(lines)
