@@ -4,10 +4,11 @@ PYTHON ?= python3.11
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: help install test test-slow lint format run clean bench sweep-mini analyze
+.PHONY: help install test test-slow lint format run clean clean-cache bench sweep-mini analyze
 
 help: ## Show this help
 	@grep -E '^[a-zA-Z_%-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
+	@echo "  sweeps (make sweep-NAME):"; for s in $(SWEEPS); do echo "    $$s"; done
 
 install: ## Create .venv and install unlearn (editable) with its test extra
 	$(PYTHON) -m venv $(VENV)
@@ -55,17 +56,24 @@ else
 	exit $$status
 endif
 
+# The folder a sweep writes: hydra.sweep.dir=... from ARGS if given, else multirun/NAME/<time>.
+sweep_dir = $(or $(patsubst hydra.sweep.dir=%,%,$(filter hydra.sweep.dir=%,$(ARGS))),multirun/$(1)/$(STAMP))
+
 sweep-%: ## Run sweep NAME and analyse it (DRY_RUN=1: only list its jobs; ARGS="...": more overrides)
 ifneq ($(DRY),)
 	@$(PY) -m unlearn.sweeps $* $(ARGS)
 else
-	$(PY) -m unlearn -m +sweep=$* hydra.sweep.dir=multirun/$*/$(STAMP) $(ARGS)
-	$(PY) -m unlearn.analyze multirun/$*/$(STAMP)
+	$(PY) -m unlearn -m +sweep=$* hydra.sweep.dir=$(call sweep_dir,$*) $(filter-out hydra.sweep.dir=%,$(ARGS))
+	$(PY) -m unlearn.analyze $(call sweep_dir,$*)
 endif
 
 analyze: ## Write summary.csv, report.md and figures/ into a sweep folder: make analyze SWEEP=multirun/...
 	@test -n "$(SWEEP)" || { echo "usage: make analyze SWEEP=<sweep folder>" >&2; exit 2; }
 	$(PY) -m unlearn.analyze $(SWEEP)
 
-clean: ## Remove run outputs and caches (keeps .venv)
+clean: ## Remove run outputs and tool caches (keeps .venv and the pretrain cache: make clean-cache)
 	rm -rf outputs multirun .pytest_cache .ruff_cache
+
+CACHE_DIR := $(or $(UNLEARN_CACHE),.cache)
+clean-cache: ## Remove the pretrain/feature/shadow cache (UNLEARN_CACHE or .cache; grid160 leaves ~26 GB)
+	rm -rf $(CACHE_DIR)

@@ -153,3 +153,11 @@ def test_cli_works_on_an_empty_or_unreadable_folder(tmp_path, capsys):
     assert "1 unreadable" in capsys.readouterr().out
     assert "unreadable" in (tmp_path / "report.md").read_text()
     assert main([str(tmp_path / "nope")]) == 2
+
+
+def test_cli_refuses_a_folder_without_runs_in_one_line(tmp_path, capsys):
+    (tmp_path / "empty" / "sub").mkdir(parents=True)
+    assert main([str(tmp_path / "empty"), "--no-wandb"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "no results.json or jobs.json below it" in err
+    assert not (tmp_path / "empty" / "report.md").exists()

@@ -12,11 +12,13 @@ from unlearn import interrupt, sweeps  # sweeps registers `+sweep=NAME` (multiru
 from unlearn.config import ConfigError
 from unlearn.interrupt import Interrupted
 from unlearn.job import EXIT_CODES, JobContext, resume_command, run_job
+from unlearn.launchers import check_launcher
 from unlearn.preflight import preflight
+from unlearn.resources import CONF_DIR
 from unlearn.results import summary_table
 
 
-@hydra.main(version_base="1.3", config_path="../conf", config_name="config")
+@hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")
 def main(cfg: DictConfig) -> str:
     ctx = JobContext.from_hydra()
     try:
@@ -33,7 +35,7 @@ def main(cfg: DictConfig) -> str:
         sys.exit(err.exit_code)
     status = results.get("status")
     if status == "ok":
-        print(summary_table(results))
+        print(summary_table(results, _choices()))
     else:
         print(f"{status}: {results.get('reason', '')}", file=sys.stderr)
     if results.get("write_error"):  # the numbers above are all there is: say so, exit non-zero
@@ -59,10 +61,21 @@ def main(cfg: DictConfig) -> str:
     return str(status)  # a multirun's sweeper counts the jobs that did not finish
 
 
+def _choices() -> dict[str, str] | None:
+    """The config options Hydra chose for this run (model, data, ...), for the summary."""
+    from hydra.core.hydra_config import HydraConfig
+
+    try:
+        return dict(HydraConfig.get().runtime.choices)
+    except ValueError:  # no Hydra context (called in-process)
+        return None
+
+
 def _preflight() -> None:
     """Check the command line before Hydra writes anything; a finished run prints and stops."""
     try:
         sweeps.check_argv(sys.argv[1:])
+        check_launcher(sys.argv[1:])
         finished = preflight(sys.argv[1:])
     except ConfigError as err:
         if os.environ.get("HYDRA_FULL_ERROR") == "1":

@@ -77,18 +77,14 @@ def check_window(t: int, N: int | None = None) -> None:
 def prefer_given_unit(cfg: DictConfig, given: Iterable[str]) -> None:
     """Let a step count given on the command line replace a configured epoch count, and back.
 
-    `given` holds the keys the user set explicitly; giving both of a pair is an error.
+    `given` holds the keys the user set explicitly, in command-line order; when both of a
+    pair are given, the later one wins, as with any Hydra override, so a sweep's job line
+    (``... N_epochs=20 t_epochs=5``) can be shortened by appending ``N=0 t=3``.
     """
-    given = {g.lstrip("+~") for g in given}
+    order = {g.lstrip("+~"): i for i, g in enumerate(given)}  # the last position of each key
     for steps_key, epochs_key in (("N", "N_epochs"), ("t", "t_epochs")):
-        both = cfg.get(steps_key) is not None and cfg.get(epochs_key) is not None
-        if steps_key in given and epochs_key in given and both:
-            steps, epochs = show(cfg.get(steps_key)), show(cfg.get(epochs_key))
-            raise ConfigError(
-                f"{steps_key}={steps} and {epochs_key}={epochs} "
-                "are both given: allowed one of them (steps or epochs)"
-            )
-        if steps_key in given:
+        steps_at, epochs_at = order.get(steps_key, -1), order.get(epochs_key, -1)
+        if steps_at > epochs_at:
             cfg[epochs_key] = None
-        elif epochs_key in given:
+        elif epochs_at > steps_at:
             cfg[steps_key] = None

@@ -38,20 +38,36 @@ from unlearn.config import (
     validate,
 )
 from unlearn.folders import check_folder, check_sweep_folder
+from unlearn.resources import CONF_DIR
 from unlearn.schema import field_type
 
-CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
 MULTIRUN = ("-m", "--multirun")
 CONFIG_NAME = ("-cn", "--config-name")
 
 
-def group_options(group: str, conf_dir: Path = CONF_DIR) -> list[str]:
-    """Option names of a config group (the YAML files in its folder)."""
-    return sorted(p.stem for p in (conf_dir / group).glob("*.yaml"))
+def group_options(group: str, conf_dir: Path = CONF_DIR, extra: Iterable[Path] = ()) -> list[str]:
+    """Option names of a config group (the YAML files in its folder and in `extra` dirs)."""
+    dirs = [conf_dir, *extra]
+    return sorted({p.stem for d in dirs for p in (d / group).glob("*.yaml")})
+
+
+def search_dirs(argv: Iterable[str]) -> list[Path]:
+    """Your own config folders, added with ``hydra.searchpath=[file:///my/conf,...]``."""
+    dirs = []
+    for arg in argv:
+        key, _, value = arg.partition("=")
+        if key.lstrip("+~") == "hydra.searchpath":
+            for item in value.strip("[]").split(","):
+                item = item.strip().strip("'\"")
+                if item.startswith("file://") or not item.startswith("pkg://"):
+                    dirs.append(Path(item.removeprefix("file://")))
+    return dirs
 
 
 def check_group_choices(argv: Iterable[str], conf_dir: Path = CONF_DIR) -> None:
     """Raise a one-line `ConfigError` for `group=option` where the option does not exist."""
+    argv = list(argv)
+    extra = search_dirs(argv)
     for arg in argv:
         if "=" not in arg or arg.startswith("-"):
             continue
@@ -59,7 +75,7 @@ def check_group_choices(argv: Iterable[str], conf_dir: Path = CONF_DIR) -> None:
         group = key.lstrip("+~").split("@", 1)[0]
         if group.startswith("hydra") or "." in group or not (conf_dir / group).is_dir():
             continue
-        options = group_options(group, conf_dir)
+        options = group_options(group, conf_dir, extra)
         for choice in value.split(","):  # multirun lists: model=a,b
             if choice and choice != "null" and choice not in options:
                 raise ConfigError(

@@ -101,9 +101,9 @@ def write_results(path: str | Path, results: dict[str, Any]) -> None:
 
 
 def _fmt(value: Any) -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "—"  # undefined (e.g. v / v_none when nothing is forgotten), never "nan"
     if isinstance(value, float):
-        if math.isnan(value):
-            return "nan"
         return f"{value:.4g}"
     return str(value)
 
@@ -127,14 +127,49 @@ SUMMARY_ROWS = (
 )
 
 
-def summary_table(results: dict[str, Any]) -> str:
-    """The run's headline numbers, one per line, aligned."""
-    derived = {k: math.nan if v is None else v for k, v in results.items()}
+def _choice(results: dict[str, Any], choices: dict[str, Any] | None, group: str) -> str:
+    """The config option a run chose ('small_cnn'), else its _target_'s class name."""
+    if choices and choices.get(group):
+        return str(choices[group])
+    node = (results.get("config") or {}).get(group)
+    target = node.get("_target_") if isinstance(node, dict) else None
+    return str(target).rsplit(".", 1)[-1] if target else "?"
+
+
+def v_ratio(results: dict[str, Any]) -> float:
+    """v / v_none; NaN where it is undefined (v_none = 0: nothing was forgotten)."""
+    v, v_none = results.get("verification_error"), results.get("verification_error_no_unlearning")
+    ok = isinstance(v, int | float) and isinstance(v_none, int | float) and v_none != 0
+    return v / v_none if ok else math.nan
+
+
+def summary_table(results: dict[str, Any], choices: dict[str, Any] | None = None) -> str:
+    """The run's headline numbers as a plain-text rich table, below what was run.
+
+    Args:
+        results: a run's results.json.
+        choices: Hydra's chosen config options (names ``model``, ``data``); without them
+            the class names of the config's ``_target_``s are shown.
+    """
+    from rich.box import HORIZONTALS
+    from rich.console import Console
+    from rich.table import Table
+
+    derived = {k: math.nan if v is None else v for k, v in results.items()}  # null: NaN
     derived["lr_sigma"] = derived["lr"] * derived["sigma_avg"]
     derived["lr_sigma_window"] = derived["lr_sigma"] * (derived["t"] - 1)
-    v_none = derived["verification_error_no_unlearning"]
-    derived["v_ratio"] = derived["verification_error"] / v_none if v_none else float("nan")
-    width = max(len(label) for label, _ in SUMMARY_ROWS)
-    lines = [f"{label:<{width}}  {_fmt(derived[key])}" for label, key in SUMMARY_ROWS]
-    rule = "-" * (width + 14)
-    return "\n".join([rule, *lines, rule])
+    derived["v_ratio"] = v_ratio(derived)
+    table = Table(box=HORIZONTALS, show_header=False, pad_edge=False)
+    table.add_column("quantity")
+    table.add_column("value", justify="right")
+    table.add_row("method", str(results.get("method") or "—"))
+    table.add_row("forget set", str(results.get("forget") or "—"))
+    table.add_row("model", _choice(results, choices, "model"))
+    table.add_row("data", _choice(results, choices, "data"))
+    table.add_section()
+    for label, key in SUMMARY_ROWS:
+        table.add_row(label, _fmt(derived.get(key)))
+    console = Console(width=100, color_system=None, force_terminal=False, record=True)
+    with console.capture() as out:
+        console.print(table)
+    return "\n".join(line.rstrip() for line in out.get().strip("\n").splitlines())

@@ -25,10 +25,9 @@ from omegaconf import OmegaConf
 
 from hydra_plugins.unlearn_sweeper.union_sweeper import expand
 from unlearn.config import ConfigError
+from unlearn.resources import CONF_DIR, SWEEP_DIR
 
-ROOT = Path(__file__).resolve().parent.parent
-SWEEP_DIR = ROOT / "multirun_sweeps"
-CONF_DIR = ROOT / "conf"
+__all__ = ["CONF_DIR", "SWEEP_DIR", "check_argv", "list_jobs", "register", "sweep_names"]
 
 
 def sweep_names(directory: Path = SWEEP_DIR) -> list[str]:

@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from unlearn.analyze.collect import collect
 from unlearn.analyze.report import analyze
 
 
@@ -26,6 +27,13 @@ def main(argv: list[str] | None = None) -> int:
     if not args.sweep_dir.is_dir():
         print(
             f"error: sweep_dir={str(args.sweep_dir)!r}: allowed an existing folder", file=sys.stderr
+        )
+        return 2
+    if not collect(args.sweep_dir):  # nothing to analyse: say so, write no empty report
+        print(
+            f"error: sweep_dir={str(args.sweep_dir)!r}: no results.json or jobs.json below it; "
+            "allowed a sweep or run folder",
+            file=sys.stderr,
         )
         return 2
     analysis = analyze(args.sweep_dir)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -36,9 +37,15 @@ METRICS = (
 )
 
 
+def natural(text: object) -> tuple:
+    """A sort key that orders the numbers inside names by value: job 2 before job 10."""
+    parts = re.split(r"(\d+)", str(text))
+    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in parts if p)
+
+
 def _files(root: Path, name: str) -> list[Path]:
     found = []
-    for path in sorted(root.rglob(name)):
+    for path in sorted(root.rglob(name), key=lambda p: natural(p.relative_to(root))):
         if not SKIP_DIRS.intersection(path.relative_to(root).parts[:-1]):
             found.append(path)
     return found
@@ -106,8 +113,8 @@ def _sweep_dir(job_dir: Path, root: Path) -> str:
 
 
 def collect(root: str | Path) -> list[dict[str, Any]]:
-    """Every run below `root` (sorted by folder), then one row per expected job not found
-    (status ``missing``) and per results.json that cannot be read (status ``unreadable``)."""
+    """Every run below `root`, one row per expected job not found (status ``missing``) and
+    per results.json that cannot be read (status ``unreadable``), in numeric job order."""
     root = Path(root).resolve()
     rows: list[dict[str, Any]] = []
     broken: list[dict[str, Any]] = []
@@ -148,7 +155,7 @@ def collect(root: str | Path) -> list[dict[str, Any]]:
                     else "not started",
                 }
             )
-    return rows + broken
+    return sorted(rows + broken, key=lambda r: natural(r["job"]))
 
 
 def _sweep_name(overrides: list[str]) -> str | None:

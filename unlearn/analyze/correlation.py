@@ -18,11 +18,19 @@ from unlearn.analyze.paper import describe, paper_r
 
 MAX_ROWS = 12  # more families along t than this are summarised (all are in summary.csv)
 MAX_PANELS = 9
-KINDS = {
-    "t": ("Along t (each run's own curve; Figure 9)", "step"),
-    "gamma": ("Along γ (runs that differ only in γ; Figures 10, 11)", "γ"),
-    "lambda": ("Along λ (ℓ2 runs that differ only in λ; the paper gives no r)", "λ"),
-    "dataset": ("Over all runs of a data set (Figure 12)", "γ"),
+KINDS = {  # kind: (heading, colour-bar label, figure title)
+    "t": ("Along t (each run's own curve; Figure 9)", "step", "along t (Figure 9)"),
+    "gamma": (
+        "Along γ (runs that differ only in γ; Figures 10, 11)",
+        "γ",
+        "along γ (Figures 10, 11)",
+    ),
+    "lambda": (
+        "Along λ (ℓ2 runs that differ only in λ; the paper gives no r)",
+        "λ",
+        "along λ",
+    ),
+    "dataset": ("Over all runs of a data set (Figure 12)", "γ", "over all runs (Figure 12)"),
 }
 
 
@@ -37,13 +45,86 @@ def reference_text(kind: str) -> str:
     return "; ".join(describe(p) for p in paper_r(kind)) or "none reported"
 
 
+LOSS_COLOURS = {"CE": "#d62728", "SD": "#2ca02c", "CE + ℓ2": "#1f77b4"}  # Figure 12's red, green
+MODEL_MARKERS = ("o", "s", "^", "D", "v", "P")
+
+
+def loss_kind(row: dict[str, Any]) -> str:
+    """'CE' (γ = 0 or loss=ce), 'SD' (γ > 0) or 'CE + ℓ2': the colours of Figure 12."""
+    if row.get("loss") == "l2":
+        return "CE + ℓ2"
+    return "SD" if row.get("loss") != "ce" and float(row.get("gamma") or 0) > 0 else "CE"
+
+
+def _figure_12(family: Family, ax: Any) -> None:
+    """Figure 12's scatter: colour = CE or SD, marker = model, size = batch size."""
+    from matplotlib.lines import Line2D
+
+    rows = family.rows
+    models = sorted({str(r.get("model")) for r in rows})
+    sizes = sorted({int(r.get("batch_size") or 0) for r in rows})
+    area = {b: 10 + 30 * i for i, b in enumerate(sizes)}
+    for row, e, v in zip(rows, family.e, family.v, strict=True):
+        ax.scatter(
+            e,
+            v,
+            c=LOSS_COLOURS[loss_kind(row)],
+            marker=MODEL_MARKERS[models.index(str(row.get("model"))) % len(MODEL_MARKERS)],
+            s=area[int(row.get("batch_size") or 0)],
+            alpha=0.8,
+            edgecolors="none",
+        )
+    handles = [
+        Line2D([], [], ls="", marker="o", color=LOSS_COLOURS[k], label=k)
+        for k in LOSS_COLOURS
+        if any(loss_kind(r) == k for r in rows)
+    ]
+    handles += [
+        Line2D([], [], ls="", marker=MODEL_MARKERS[i % len(MODEL_MARKERS)], color="0.4", label=m)
+        for i, m in enumerate(models)
+    ]
+    handles += [
+        Line2D(
+            [], [], ls="", marker="o", color="0.6", markersize=(area[b] ** 0.5), label=f"b = {b}"
+        )
+        for b in sizes
+    ]
+    ax.legend(
+        handles=handles, loc="center left", bbox_to_anchor=(1.02, 0.5), frameon=False, fontsize=6.5
+    )
+    ax.set_xlabel("unlearning error e")
+    ax.set_ylabel("verification error v")
+
+
+def _panel_title(fam: Family, factors: list[tuple[str, str]], kind: str) -> str:
+    if kind == "t":  # one run: name it by the factors its sweep varies, and its job
+        row = fam.rows[0]
+        return f"{plots.factor_label(row, factors) or fam.label} (job {row.get('num', '?')})"
+    return fam.label
+
+
 def _figure(families: list[Family], out_dir: Path, sweep: str, kind: str) -> str:
     shown = families[:MAX_PANELS]
-    fig, axes = plots.panels(len(shown))
+    rows = [r for f in families for r in f.rows]
+    factors = plots.varied(rows, skip=("t",) if kind == "t" else ())
+    fig, axes = plots.panels(len(shown), width=4.6 if kind == "dataset" else 3.4)
     for ax, fam in zip(axes, shown, strict=True):
-        plots.scatter(ax, fam.e, fam.v, fam.colour, KINDS[kind][1])
-        ax.set_title(f"{fam.label[:48]}\nr = {fam.corr.r:.3f}, n = {fam.corr.n}", fontsize=8)
-    return plots.save(fig, out_dir, plots.slug(sweep, "r", kind))
+        if kind == "dataset":
+            _figure_12(fam, ax)
+        else:
+            plots.scatter(ax, fam.e, fam.v, fam.colour, KINDS[kind][1])
+        plots.title(ax, _panel_title(fam, factors, kind), f"r = {fam.corr.r:.3f}, n = {fam.corr.n}")
+        plots.mark_few(ax, fam.corr.n)
+    settings = sorted({f"{r.get('model')} on {r.get('data')}" for r in rows})
+    common = settings[0] if len(settings) == 1 else f"{len(settings)} settings"
+    fig.suptitle(f"{sweep}: e against v {KINDS[kind][2]}, {common}", fontsize=9)
+    note = None
+    if len(families) > len(shown):
+        where = "summary.csv (r_along_t)" if kind == "t" else "report.md"
+        note = (
+            f"{len(shown)} of {len(families)} shown (the first in job order); every r is in {where}"
+        )
+    return plots.save(fig, out_dir, plots.slug(sweep, "r", kind), note)
 
 
 def _block(kind: str, families: list[Family], out_dir: Path, sweep: str) -> list[str]:
@@ -100,8 +181,11 @@ def render(rows: list[dict[str, Any]], out_dir: Path) -> str:
     lines = ["## Pearson r(e, v)", ""]
     by_sweep = families_by_sweep(rows)
     if not by_sweep:
-        return "\n".join([*lines, "No finished runs."])
-    lines.append("r with its 95% confidence interval (Fisher z) and n, beside the paper's r.")
+        return ""  # no finished runs: no section
+    lines.append(
+        "r with its 95% confidence interval (Fisher z, scipy.stats.pearsonr) and n, beside "
+        "the paper's r; an r from fewer than 5 points is marked (n < 5)."
+    )
     for sweep, kinds in sorted(by_sweep.items()):
         lines += ["", f"### {sweep}"]
         if not any(kinds.values()):

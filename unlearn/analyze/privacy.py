@@ -22,7 +22,7 @@ from typing import Any
 from scipy import stats as scipy_stats
 
 from unlearn.analyze.families import along_t, setting
-from unlearn.analyze.plots import panels, save, scatter
+from unlearn.analyze.plots import mark_few, panels, save, scatter, title
 from unlearn.analyze.stats import pearson
 
 Row = dict[str, Any]
@@ -60,9 +60,13 @@ def _figure(
     if not series:
         return ""
     fig, axes = panels(len(series))
-    for ax, (title, (x, y, c)) in zip(axes, series.items(), strict=True):
+    for ax, (name_, (x, y, c)) in zip(axes, series.items(), strict=True):
         scatter(ax, x, y, c, labels[2])
-        ax.set(title=title, xlabel=labels[0], ylabel=labels[1])
+        ax.set(xlabel=labels[0], ylabel=labels[1])
+        corr = pearson(x, y)
+        r = f"r = {corr.r:.3f}, " if corr.r == corr.r else ""
+        title(ax, name_, f"{r}n = {corr.n}")
+        mark_few(ax, corr.n)
     return f"![{name}]({save(fig, out_dir, name)})"
 
 
@@ -70,9 +74,7 @@ def figure_2(rows: list[Row], out_dir: Path) -> str:
     groups = _groups(rows, "amnesiac", prs=True)
     lines = ["### Figure 2: PRS after amnesiac unlearning against v", f"Paper: {PAPER['fig2']}."]
     if not groups:
-        return "\n".join(
-            [*lines, "", "No amnesiac runs with PRS: run `unlearn=amnesiac prs=true`."]
-        )
+        return ""  # no such runs: the figure is left out
     series = {
         k: (
             [r["verification_error"] for r in g],
@@ -93,7 +95,7 @@ def figure_13(rows: list[Row], out_dir: Path) -> str:
         f"Paper: {PAPER['fig13']}.",
     ]
     if not groups:
-        return "\n".join([*lines, "", "No single-gradient runs with PRS: run `prs=true`."])
+        return ""  # no such runs: the figure is left out
     lines += ["", "| setting | runs | ρ(γ, before) | ρ(γ, after) | after / before at γ = 0 |"]
     lines.append("|---|---|---|---|---|")
     series = {}
@@ -115,7 +117,7 @@ def figure_14(rows: list[Row], out_dir: Path) -> str:
     groups = _groups(rows, "amnesiac", prs=False)
     lines = ["### Figure 14: e against v, amnesiac unlearning", f"Paper: {PAPER['fig14']}."]
     if not groups:
-        return "\n".join([*lines, "", "No amnesiac runs: run `unlearn=amnesiac`."])
+        return ""  # no such runs: the figure is left out
     series = {
         k: (
             [r["unlearning_error"] for r in g],
@@ -136,7 +138,7 @@ def figure_15(rows: list[Row], out_dir: Path) -> str:
     fams = [f for r in rows if method(r) == "amnesiac" and (f := along_t(r)) is not None]
     lines = ["### Figure 15: e against v along t, amnesiac", f"Paper: {PAPER['fig15']}."]
     if not fams:
-        return "\n".join([*lines, "", "No amnesiac run with 3 or more shared e/v steps."])
+        return ""  # no such runs: the figure is left out
     lines += ["", "| run | r(e, v) along t |", "|---|---|"]
     lines += [f"| {f.label} | {f.corr.text()} |" for f in fams]
     series = {f.label: (f.e, f.v, f.colour) for f in fams[:6]}
@@ -145,7 +147,28 @@ def figure_15(rows: list[Row], out_dir: Path) -> str:
 
 
 def privacy_report(rows: list[Row], out_dir: str | Path) -> str:
-    """The four figures as one report section."""
+    """The figures that have runs, as one report section (none: no section).
+
+    Figures 2 and 13 need runs with ``prs=true``, 14 and 15 runs with ``unlearn=amnesiac``.
+    """
     out = Path(out_dir)
     parts = [f(rows, out) for f in (figure_2, figure_13, figure_14, figure_15)]
-    return "\n\n".join(["## Privacy risk and amnesiac unlearning (Figures 2, 13–15)", *parts])
+    if not any(parts):
+        return ""
+    missing = [
+        name
+        for name, part in zip(
+            ("Figure 2", "Figure 13", "Figure 14", "Figure 15"), parts, strict=True
+        )
+        if not part
+    ]
+    note = (
+        [
+            f"Left out for want of runs: {', '.join(missing)} (2 and 13 need `prs=true`, "
+            "14 and 15 `unlearn=amnesiac`)."
+        ]
+        if missing
+        else []
+    )
+    head = "## Privacy risk and amnesiac unlearning (Figures 2, 13–15)"
+    return "\n\n".join([head, *(p for p in parts if p), *note])

@@ -71,7 +71,7 @@ def sisa_report(runs: list[Run]) -> str:
     ok = [r for r in runs if r.get("status", "ok") == "ok" and "N" in r and "t" in r]
     lines = ["## SISA cost comparison (§8.5)", ""]
     if not ok:
-        return "\n".join([*lines, "No finished runs."])
+        return ""  # no finished runs: no section
     groups: dict[str, list[dict[str, float]]] = {}
     for run in ok:
         groups.setdefault(_group(run), []).append(costs(run))

@@ -1,7 +1,8 @@
-"""Pearson's r with its sample size and a Fisher-z confidence interval (pure math).
+"""Pearson's r with its sample size, confidence interval and p-value (scipy.stats.pearsonr).
 
 The paper reports r alone. With 5 or 10 points an r of 0.9 is compatible with a weak
-correlation, so the report always gives n and the interval beside r.
+correlation, so the report always gives n and the interval beside r, and marks an r
+drawn from fewer than `MIN_RELIABLE` points.
 
 Caveat, written into the report: the points of one run "along t" are successive states
 of one trajectory, not independent samples, so their interval is too narrow.
@@ -10,11 +11,14 @@ of one trajectory, not independent samples, so their interval is too narrow.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import stats
+
+MIN_RELIABLE = 5  # fewer points than this: r is shown, marked as not to be relied on
 
 
 @dataclass(frozen=True)
@@ -28,19 +32,26 @@ class Correlation:
     p: float
     level: float = 0.95
 
+    @property
+    def few(self) -> bool:
+        """Fewer than `MIN_RELIABLE` points."""
+        return self.n < MIN_RELIABLE
+
     def text(self) -> str:
-        """'0.93 [0.81, 0.98], n = 12' ('—' where it is undefined)."""
+        """'0.93 [0.81, 0.98], n = 12' ('—' where it is undefined; n < 5 marked)."""
+        mark = f" (n < {MIN_RELIABLE})" if self.few else ""
         if math.isnan(self.r):
             return f"— (n = {self.n})"
         if math.isnan(self.low):
-            return f"{self.r:.3f}, n = {self.n}"
-        return f"{self.r:.3f} [{self.low:.3f}, {self.high:.3f}], n = {self.n}"
+            return f"{self.r:.3f}, n = {self.n}{mark}"
+        return f"{self.r:.3f} [{self.low:.3f}, {self.high:.3f}], n = {self.n}{mark}"
 
 
 def pearson(x: Sequence[float], y: Sequence[float], level: float = 0.95) -> Correlation:
-    """Pearson's r of the finite pairs (x_i, y_i), with a Fisher-z interval (n ≥ 4).
+    """Pearson's r of the finite pairs (x_i, y_i), with scipy's Fisher-z interval (n ≥ 4).
 
-    r is NaN with fewer than 3 pairs or when x or y is constant.
+    r is NaN with fewer than 3 pairs or when x or y is constant; the interval is NaN
+    with 3 pairs (it would be [−1, 1]).
     """
     a, b = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     keep = np.isfinite(a) & np.isfinite(b)
@@ -49,14 +60,11 @@ def pearson(x: Sequence[float], y: Sequence[float], level: float = 0.95) -> Corr
     nan = float("nan")
     if n < 3 or np.ptp(a) == 0 or np.ptp(b) == 0:
         return Correlation(nan, n, nan, nan, nan, level)
-    r = float(np.clip(np.corrcoef(a, b)[0, 1], -1.0, 1.0))
-    if abs(r) == 1.0:
-        p = 0.0
-    else:
-        t = r * math.sqrt((n - 2) / (1 - r * r))
-        p = float(2 * stats.t.sf(abs(t), n - 2))
-    if n < 4 or abs(r) == 1.0:
-        return Correlation(r, n, nan if n < 4 else r, nan if n < 4 else r, p, level)
-    z, se = math.atanh(r), 1 / math.sqrt(n - 3)
-    q = float(stats.norm.ppf(0.5 + level / 2))
-    return Correlation(r, n, math.tanh(z - q * se), math.tanh(z + q * se), p, level)
+    with warnings.catch_warnings():  # |r| = 1 warns about a degenerate interval; it is [r, r]
+        warnings.simplefilter("ignore", RuntimeWarning)
+        result = stats.pearsonr(a, b)
+        r, p = float(result.statistic), float(result.pvalue)
+        if n < 4:
+            return Correlation(r, n, nan, nan, p, level)
+        ci = result.confidence_interval(confidence_level=level)
+    return Correlation(r, n, float(ci.low), float(ci.high), p, level)

@@ -39,10 +39,18 @@ def pretrain_amount(row: dict[str, Any]) -> tuple[str, float | None]:
     return "N (steps)", float(n) if isinstance(n, int | float) else None
 
 
+def _overshoot(row: dict[str, Any]) -> float:
+    """η·σ_avg·(t − 1): when it is not small, single-gradient unlearning overshoots."""
+    t, lr_sigma = row.get("t"), row.get("lr_sigma")
+    ok = isinstance(t, int | float) and isinstance(lr_sigma, int | float)
+    return float(lr_sigma) * (t - 1) if ok else math.nan
+
+
 def _table(rows: list[dict[str, Any]]) -> list[str]:
     reg_name, _ = regulariser(rows[0])
     n_name, _ = pretrain_amount(rows[0])
     show_b = len({r.get("batch_size") for r in rows}) > 1
+    shown = [k for k in ("method", "forget") if len({str(r.get(k)) for r in rows}) > 1]
     papers = []
     for r in rows:
         n = pretrain_amount(r)[1] if n_name == "N (epochs)" else None
@@ -51,17 +59,19 @@ def _table(rows: list[dict[str, Any]]) -> list[str]:
         )
     with_paper = any(p is not None for p in papers)
     imdb = any(p is not None and len(p) == 3 for p in papers)
-    head = [n_name, reg_name, *(["b"] if show_b else [])]
-    head += ["e", "v", "v/v_none", "η·σ_avg", "acc %"]
+    head = [*shown, n_name, reg_name, *(["b"] if show_b else [])]
+    head += ["e", "v", "v/v_none", "η·σ_avg", "η·σ_avg·(t−1)", "acc %"]
     if with_paper:
         head += ["paper e", "paper v", "paper acc %"] if imdb else ["paper e", "paper acc %"]
     lines = ["| " + " | ".join(head) + " |", "|---" * len(head) + "|"]
     for r, paper in zip(rows, papers, strict=True):
         acc = r.get("test_acc")
-        cells = [fmt(pretrain_amount(r)[1]), fmt(regulariser(r)[1])]
+        cells = [str(r.get(k)) for k in shown]
+        cells += [fmt(pretrain_amount(r)[1]), fmt(regulariser(r)[1])]
         cells += [str(r.get("batch_size"))] if show_b else []
         cells += [fmt(r.get(k)) for k in ("unlearning_error", "verification_error", "v_ratio")]
-        cells += [fmt(r.get("lr_sigma"), 3), fmt(100 * acc if isinstance(acc, float) else acc, 3)]
+        cells += [fmt(r.get("lr_sigma"), 3), fmt(_overshoot(r), 3)]
+        cells += [fmt(100 * acc if isinstance(acc, float) else acc, 3)]
         if with_paper:
             width = 3 if imdb else 2
             cells += [fmt(x) for x in paper] if paper else ["—"] * width
@@ -77,14 +87,22 @@ def render(rows: list[dict[str, Any]], out_dir: Path) -> str:
         groups[key].append(r)
     lines = ["## Tables (as the paper's Tables 1–4)", ""]
     if not groups:
-        return "\n".join([*lines, "No finished runs."])
+        return ""  # no finished runs: no section
     lines.append(
         "e: unlearning error (eq. 9); v: verification error; v_none: v without unlearning; "
-        "acc: test accuracy. The paper's columns appear where it reports the same setting."
+        "η·σ_avg·(t−1): the step size against curvature over the window (unlearning helps "
+        "only while it is small); acc: test accuracy. The paper's columns appear where it "
+        "reports the same setting."
     )
     for (sweep, data, model, loss), members in sorted(groups.items()):
         members.sort(
-            key=lambda r: (pretrain_amount(r)[1] or 0, regulariser(r)[1], r.get("batch_size") or 0)
+            key=lambda r: (
+                str(r.get("method")),
+                str(r.get("forget")),
+                pretrain_amount(r)[1] or 0,
+                regulariser(r)[1],
+                r.get("batch_size") or 0,
+            )
         )
         lines += ["", f"### {sweep}: {model} on {data}, loss {loss}", "", *_table(members)]
     return "\n".join(lines)
