@@ -1,4 +1,8 @@
-"""`python -m unlearn [overrides]`: compose conf/config.yaml with Hydra and call `run(cfg)`."""
+"""`python -m unlearn [overrides]`: compose conf/config.yaml with Hydra and call `run(cfg)`.
+
+Imports stay light until a job runs (no Lightning, torchvision or transformers), so that
+``--help``, ``--cfg``, a config error and a dry run answer in about a second.
+"""
 
 from __future__ import annotations
 
@@ -8,15 +12,16 @@ import sys
 import hydra
 from omegaconf import DictConfig
 
-from unlearn import sweeps  # registers `+sweep=NAME` (multirun_sweeps/*.yaml)
+from unlearn import presets, sweeps  # noqa: F401 (--help's presets; `+sweep=NAME`)
 from unlearn.config import ConfigError
 from unlearn.job import EXIT_CODES, JobContext, run_job
-from unlearn.preflight import preflight
+from unlearn.preflight import preflight  # Hydra's compose only: torch comes with the data
 from unlearn.results import summary_table
 
 
 @hydra.main(version_base="1.3", config_path="../conf", config_name="config")
-def main(cfg: DictConfig) -> None:
+def main(cfg: DictConfig) -> float | None:
+    """Run one job; return its `objective` (for a searching sweeper; None when unset)."""
     ctx = JobContext.from_hydra()
     try:
         results = run_job(cfg, ctx)  # failures and divergence become a status, never a crash
@@ -33,6 +38,8 @@ def main(cfg: DictConfig) -> None:
     print(f"results: {cfg.paths.output_dir}/results.json")
     if not ctx.multirun and status != "ok":
         sys.exit(EXIT_CODES.get(str(status), 1))
+    objective = results.get("objective")
+    return float(objective) if isinstance(objective, int | float) else None
 
 
 def _preflight() -> None:

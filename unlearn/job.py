@@ -8,6 +8,9 @@ status in the job's results.json and returns normally:
 - ``"failed"``: any exception; its type, message and traceback are recorded.
 - a bad config (`ConfigError`) in a single run propagates, so that `python -m unlearn`
   prints one line and writes nothing; inside a multirun it is recorded as ``"failed"``.
+  A failure that is the machine's (`is_environment`: missing data, no GPU, no network)
+  is marked ``"environment": true``, so that a sweep can stop when its first jobs all
+  fail alike (hydra_plugins/unlearn_sweeper).
 
 W&B is finished in every case (`unlearn.wandb_run.finish`), so the jobs of a multirun
 never pile into one W&B run.
@@ -27,7 +30,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from unlearn import devices, wandb_run
 from unlearn.config import ConfigError, prefer_given_unit
-from unlearn.divergence import Diverged
+from unlearn.debug import apply_debug
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +47,7 @@ class JobContext:
     job_num: int | None = None
     overrides: tuple[str, ...] = ()
     launcher: str = ""  # the launcher's ``_target_``
+    choices: tuple[tuple[str, str], ...] = ()  # (group, option) picked, e.g. ("model", "mlp")
 
     @classmethod
     def from_hydra(cls) -> JobContext:
@@ -60,6 +64,7 @@ class JobContext:
             job_num=int(hc.job.num) if multirun else None,
             overrides=tuple(hc.overrides.task),
             launcher=str(OmegaConf.select(hc, "launcher._target_", default="") or ""),
+            choices=tuple((str(k), str(v)) for k, v in hc.runtime.choices.items() if v is not None),
         )
 
     @property
@@ -85,6 +90,18 @@ def _config(cfg: DictConfig) -> dict[str, Any]:
         return OmegaConf.to_container(cfg, resolve=True)  # type: ignore[return-value]
     except Exception:  # noqa: BLE001 (keep what was written when it does not resolve)
         return OmegaConf.to_container(cfg, resolve=False)  # type: ignore[return-value]
+
+
+def is_environment(err: BaseException) -> bool:
+    """True for failures that every job on this machine would share (not the config's)."""
+    import urllib.error
+
+    from unlearn.errors import EnvironmentProblem
+
+    if isinstance(err, EnvironmentProblem | ConnectionError | urllib.error.URLError):
+        return True
+    text = str(err)
+    return isinstance(err, RuntimeError) and "CUDA" in text and "available" in text
 
 
 def failure_results(cfg: DictConfig, status: str, reason: str, **extra: Any) -> dict[str, Any]:
@@ -136,6 +153,8 @@ def run_job(
 def _attempt(
     cfg: DictConfig, ctx: JobContext, run_fn: Callable[[DictConfig], dict] | None
 ) -> dict[str, Any]:
+    from unlearn.divergence import Diverged  # torch: imported when a job runs, not at start
+
     if run_fn is None:
         from unlearn.run import run as run_fn
     start = time.perf_counter()
@@ -143,11 +162,18 @@ def _attempt(
         if ctx.launcher.endswith("JoblibLauncher") and ctx.sweep_dir:
             devices.pin_to_own_gpu(cfg, ctx.sweep_dir)  # hydra/launcher=local_gpus
         prefer_given_unit(cfg, ctx.given)
+        apply_debug(cfg, ctx.given)
         return run_fn(cfg)
     except ConfigError as err:
         if not ctx.multirun:
             raise
-        results = failure_results(cfg, "failed", f"ConfigError: {err}", error_type="ConfigError")
+        results = failure_results(
+            cfg,
+            "failed",
+            f"{type(err).__name__}: {err}",
+            error_type=type(err).__name__,
+            environment=is_environment(err),
+        )
         log.error("%s: bad config: %s", ctx.name, err)
     except Diverged as err:
         results = failure_results(
@@ -161,6 +187,7 @@ def _attempt(
             f"{type(err).__name__}: {err}",
             error_type=type(err).__name__,
             traceback=traceback.format_exc(),
+            environment=is_environment(err),
         )
         log.exception("%s failed", ctx.name)
     results["wall_time_s"] = time.perf_counter() - start

@@ -20,11 +20,9 @@ from dataclasses import fields, is_dataclass
 from pathlib import Path
 from typing import Any
 
-import torch
 from hydra import compose, initialize_config_dir
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.errors import HydraException, InstantiationException
-from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf, open_dict
 from omegaconf.errors import OmegaConfBaseException, ValidationError
 
@@ -37,6 +35,7 @@ from unlearn.config import (
     resolve_steps,
     validate,
 )
+from unlearn.debug import apply_debug
 from unlearn.schema import field_type
 
 CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
@@ -174,7 +173,9 @@ def compose_run(overrides: list[str], config_name: str = "config") -> DictConfig
             cfg = compose(config_name=config_name, overrides=overrides, return_hydra_config=True)
     except (HydraException, OmegaConfBaseException) as err:
         raise translate(err, overrides) from err
-    prefer_given_unit(cfg, [o.split("=", 1)[0] for o in overrides if "=" in o])
+    given = [o.split("=", 1)[0] for o in overrides if "=" in o]
+    prefer_given_unit(cfg, given)
+    apply_debug(cfg, given)
     with open_dict(cfg):
         cfg.paths.output_dir = str(cfg.hydra.run.dir)
         del cfg["hydra"]
@@ -184,9 +185,11 @@ def compose_run(overrides: list[str], config_name: str = "config") -> DictConfig
 # ---------------------------------------------------------------------------- the checks
 
 
-def check_model_fits(cfg: DictConfig, data: Any, net: torch.nn.Module) -> None:
+def check_model_fits(cfg: DictConfig, data: Any, net: Any) -> None:
     """One forward pass on two training samples (eval mode, no grad, on a copy): the model
     must accept the data's inputs and give one logit per class."""
+    import torch
+
     x = data.batch(torch.arange(min(2, data.num_train)))[0]
     probe = copy.deepcopy(net).eval()
     model = OmegaConf.select(cfg, "model._target_", default="?")
@@ -210,6 +213,8 @@ def check_model_fits(cfg: DictConfig, data: Any, net: torch.nn.Module) -> None:
 
 def _instantiate(node: DictConfig, key: str) -> Any:
     """`instantiate`, with a ValueError of the target's own checks as a one-line ConfigError."""
+    from hydra.utils import instantiate
+
     try:
         return instantiate(node)
     except InstantiationException as err:
@@ -229,6 +234,8 @@ def check_run(
 
     `output_dir=False` skips the folder's checks (a multirun job's folder is not known yet).
     """
+    import torch
+
     from unlearn.checkpointing import check_output_dir, find_resume, identity
 
     validate(cfg)

@@ -12,6 +12,7 @@ is cached too, for optimisers that have one). `pretrain.*` in the config:
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 from typing import Any
@@ -23,26 +24,59 @@ from omegaconf import DictConfig
 from typing_extensions import override
 
 from unlearn.cache import PretrainCache, trajectory_material
+from unlearn.callbacks.progress import PhaseBar, progress_callbacks
+from unlearn.callbacks.training_curve import TrainingCurve, log_rows
 from unlearn.config import ConfigError
 from unlearn.data.arrays import ArrayDataModule
 from unlearn.data.stream import BatchStream
+from unlearn.errors import EnvironmentProblem
 from unlearn.module import UnlearnModule
 
 PRETRAIN_STREAM, WINDOW_STREAM = 0, 1
+log = logging.getLogger(__name__)
 
 
 def make_trainer(
-    cfg: DictConfig, max_steps: int, callbacks: list, loggers: list | bool
+    cfg: DictConfig,
+    max_steps: int,
+    callbacks: list,
+    loggers: list | bool,
+    phase: str | None = None,
+    start: int = 0,
 ) -> L.Trainer:
-    """A Trainer from `cfg.trainer` for exactly `max_steps` steps of one phase."""
-    return instantiate(cfg.trainer, max_steps=max_steps, callbacks=callbacks, logger=loggers)
+    """A Trainer from `cfg.trainer` for exactly `max_steps` steps of one phase.
+
+    A named `phase` also gets its progress bar or periodic log line (`cfg.progress`);
+    ``progress.bar`` decides ``enable_progress_bar``.
+    """
+    settings = cfg.get("progress") or {}
+    shown = (
+        progress_callbacks(
+            phase, start, settings.get("bar", "auto"), settings.get("log_every_s", 60)
+        )
+        if phase
+        else []
+    )
+    return instantiate(
+        cfg.trainer,
+        max_steps=max_steps,
+        callbacks=[*callbacks, *shown],
+        logger=loggers,
+        enable_progress_bar=any(isinstance(c, PhaseBar) for c in shown),
+    )
+
+
+def curve_settings(cfg: DictConfig) -> tuple[int | None, int | None]:
+    """(every, test_every) of `cfg.curves`: None where the config turns them off."""
+    node = cfg.get("curves") or {}
+    return node.get("every"), node.get("test_every")
 
 
 def check_accelerator(cfg: DictConfig) -> None:
     """A GPU trainer on a machine without one is a config error, not a Lightning traceback."""
     accelerator = str(cfg.trainer.accelerator)
     if accelerator in ("gpu", "cuda") and not torch.cuda.is_available():
-        raise ConfigError(
+        raise EnvironmentProblem(
             f"trainer.accelerator={accelerator!r}: no CUDA GPU on this machine; "
             "allowed trainer=cpu (or trainer.accelerator=auto)"
         )
@@ -92,10 +126,17 @@ def _check_writable(directory: Path, root: str) -> None:
 class SaveToCache(L.Callback):
     """Writes a cache entry after each of `steps` (stream steps, counted from 0)."""
 
-    def __init__(self, cache: PretrainCache, start: int, steps: set[int]) -> None:
+    def __init__(
+        self,
+        cache: PretrainCache,
+        start: int,
+        steps: set[int],
+        curve: TrainingCurve | None = None,
+    ) -> None:
         self.cache = cache
         self.start = start
         self.steps = steps
+        self.curve = curve
 
     @override
     def on_train_batch_end(
@@ -104,6 +145,8 @@ class SaveToCache(L.Callback):
         step = self.start + trainer.global_step
         if step in self.steps:
             self.cache.save(step, pl_module.net, trainer.optimizers[0])
+            if self.curve is not None:
+                self.cache.save_curve(step, self.curve.rows)
 
 
 class RestoreOptimizer(L.Callback):
@@ -125,28 +168,51 @@ def _train(
     start: int,
     stop: int,
     callbacks: list,
+    loggers: list | bool = False,
 ) -> None:
     module.begin_phase(PRETRAIN_STREAM, start)
-    trainer = make_trainer(cfg, stop - start, callbacks, False)
+    trainer = make_trainer(cfg, stop - start, callbacks, loggers, "pretrain", start)
     trainer.fit(module, data.stream_loader(stream, start, stop - start))
 
 
+def _curve(
+    cfg: DictConfig, data: ArrayDataModule, stream: BatchStream, start: int, rows: list
+) -> list[TrainingCurve]:
+    """The pretraining curve's callback (none when `curves.every` is null)."""
+    every, test_every = curve_settings(cfg)
+    if not every:
+        return []
+    test_every = test_every or stream.steps_per_epoch  # default: once per epoch
+    return [TrainingCurve("pretrain", every, start, data.test_dataloader(), test_every, True, rows)]
+
+
 def pretrain(
-    cfg: DictConfig, module: UnlearnModule, data: ArrayDataModule, stream: BatchStream, N: int
+    cfg: DictConfig,
+    module: UnlearnModule,
+    data: ArrayDataModule,
+    stream: BatchStream,
+    N: int,
+    loggers: list | None = None,
 ) -> dict[str, Any]:
     """Bring `module` to M_N: from the cache, from its longest cached prefix, or from M_0.
 
     Returns facts for results.json: ``pretrain_cache`` is ``"hit"``, ``"prefix:<k>"`` (k
-    steps reused), ``"miss"``, or ``"off"`` (cache disabled, or N = 0: nothing to train).
+    steps reused), ``"miss"``, or ``"off"`` (cache disabled, or N = 0: nothing to train);
+    ``pretrain_curve``, the training curve's rows (a cache hit's come from the cache and
+    are sent to `loggers` as well).
     """
     check_accelerator(cfg)
     settings = cfg.get("pretrain") or {}
     check_settings(settings)
+    loggers = loggers or []
     if N == 0:
-        return {"pretrain_cache": "off"}
+        log.info("pretraining: N = 0 steps, nothing to train")
+        return {"pretrain_cache": "off", "pretrain_curve": []}
     if not settings.get("cache", True):
-        _train(cfg, module, data, stream, 0, N, [])
-        return {"pretrain_cache": "off"}
+        log.info("pretraining %d steps (cache off)", N)
+        curve = _curve(cfg, data, stream, 0, [])
+        _train(cfg, module, data, stream, 0, N, curve, loggers)
+        return {"pretrain_cache": "off", "pretrain_curve": curve[0].rows if curve else []}
     assert data.train_set is not None
     material = trajectory_material(cfg, data.train_set.x, data.train_set.y)
     cache = PretrainCache(cfg.paths.cache_dir, material)
@@ -154,13 +220,24 @@ def pretrain(
     with cache.lock():
         start, entry = cache.longest_prefix(N)
         callbacks: list[L.Callback] = []
+        rows = cache.load_curve(start) if entry is not None else []
         if entry is not None:
             module.net.load_state_dict(entry["net"])
             callbacks.append(RestoreOptimizer(entry["optimizer"]))
-        if start < N:
+        if start == N:
+            log.info("pretraining: cache hit, M_%d loaded (cache key %s)", N, cache.key[:12])
+            if _curve(cfg, data, stream, N, []):
+                log_rows(loggers, "pretrain", rows)
+        else:
+            if start:
+                log.info("pretraining %d steps: cached M_%d loaded, from step %d", N, start, start)
+                log_rows(loggers, "pretrain", rows)
+            else:
+                log.info("pretraining %d steps (cache miss, key %s)", N, cache.key[:12])
+            curve = _curve(cfg, data, stream, start, rows)
             saves = save_steps(settings, stream.steps_per_epoch, start, N)
-            _train(
-                cfg, module, data, stream, start, N, [*callbacks, SaveToCache(cache, start, saves)]
-            )
+            saver = SaveToCache(cache, start, saves, curve[0] if curve else None)
+            _train(cfg, module, data, stream, start, N, [*callbacks, *curve, saver], loggers)
+            rows = curve[0].rows if curve else rows
     status = "hit" if start == N else "miss" if start == 0 else f"prefix:{start}"
-    return {"pretrain_cache": status, "pretrain_cache_key": cache.key}
+    return {"pretrain_cache": status, "pretrain_cache_key": cache.key, "pretrain_curve": rows}

@@ -23,7 +23,18 @@ from typing import Any, Optional
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING, DictConfig, ListConfig, OmegaConf
 
+from unlearn.fields import value
+
 # ---------------------------------------------------------------------------- top level
+
+# results.json keys a search may optimise (`objective.metric`)
+OBJECTIVE_METRICS = (
+    "unlearning_error",
+    "verification_error",
+    "weight_drift",
+    "sigma_avg",
+    "test_acc",
+)
 
 
 @dataclass
@@ -58,6 +69,43 @@ class PretrainConf:
     cache: bool = MISSING
     save_every_epochs: Optional[float] = MISSING  # noqa: UP045
     save_at_epochs: list[float] = MISSING
+
+
+@dataclass
+class ProgressConf:
+    """What a person watching a run sees (unlearn/callbacks/progress.py)."""
+
+    bar: Any = value(choices=("auto", True, False))  # auto: a bar when stderr is a terminal
+    log_every_s: Optional[float] = value(gt=0, nullable=True, note="(null: no lines)")  # noqa: UP045
+
+
+@dataclass
+class CurvesConf:
+    """Training curves in every logger (unlearn/callbacks/training_curve.py)."""
+
+    every: Optional[int] = value(ge=1, nullable=True, note="(null: no curves)")  # noqa: UP045
+    test_every: Optional[int] = value(ge=1, nullable=True)  # noqa: UP045
+
+
+@dataclass
+class ObjectiveConf:
+    """What `python -m unlearn` returns to a searching sweeper (unlearn/objective.py)."""
+
+    metric: Optional[str] = value(  # noqa: UP045
+        choices=OBJECTIVE_METRICS, nullable=True, note="(null: return nothing)"
+    )
+    max_acc_drop: Optional[float] = value(ge=0, nullable=True)  # noqa: UP045
+
+
+@dataclass
+class DebugConf:
+    """debug=fast: any preset for a few steps on a tiny subset (unlearn/debug.py)."""
+
+    steps: int = value(ge=2)
+    batch_size: int = value(ge=1)
+    train_subset: int = value(ge=1)
+    test_subset: int = value(ge=1)
+    sigma_max_iter: int = value(ge=1)
 
 
 @dataclass
@@ -99,6 +147,10 @@ class Config:
     prs: bool = MISSING
     privacy: PrivacyConf = field(default_factory=PrivacyConf)
     pretrain: PretrainConf = field(default_factory=PretrainConf)
+    progress: ProgressConf = field(default_factory=ProgressConf)
+    curves: CurvesConf = field(default_factory=CurvesConf)
+    objective: ObjectiveConf = field(default_factory=ObjectiveConf)
+    debug: Optional[DebugConf] = None  # noqa: UP045
 
 
 # ---------------------------------------------------------------------------- groups
@@ -316,11 +368,16 @@ class WandbLoggerConf:
     project: str = MISSING
     mode: str = MISSING
     save_dir: str = MISSING
+    entity: Optional[str] = None  # noqa: UP045 (null: your W&B default entity)
     group: Optional[str] = MISSING  # noqa: UP045
     name: Optional[str] = MISSING  # noqa: UP045
     notes: Optional[str] = MISSING  # noqa: UP045
     tags: list[str] = MISSING
     job_type: str = MISSING
+    id: Optional[str] = None  # noqa: UP045 (null: derived from the job, so a rerun resumes it)
+    resume: Optional[str] = value(  # noqa: UP045
+        default="allow", choices=("allow", "must", "never", "auto"), nullable=True
+    )
 
 
 @dataclass
