@@ -59,13 +59,16 @@ class PhaseBar(TQDMProgressBar):
         self.phase = phase
         self.start = start
 
+    @property
+    @override
+    def train_description(self) -> str:
+        return self.phase
+
     @override
     def on_train_epoch_start(self, trainer: L.Trainer, *args: Any) -> None:
-        super().on_train_epoch_start(trainer, *args)
-        bar = self.train_progress_bar
-        bar.total = self.start + int(trainer.max_steps)
-        bar.initial = self.start
-        bar.n = self.start
+        bar = self.train_progress_bar  # Lightning's own would relabel it "Epoch 0"
+        bar.reset(total=self.start + int(trainer.max_steps))
+        bar.initial = bar.n = self.start
         bar.set_description(self.phase)
 
     @override
@@ -74,7 +77,7 @@ class PhaseBar(TQDMProgressBar):
         n = self.start + int(trainer.global_step)
         if self._should_update(n - self.start, bar.total) or n >= bar.total:
             bar.n = n
-            bar.set_postfix(self.get_metrics(trainer, args[0]))
+            bar.set_postfix(self.get_metrics(trainer, args[0]), refresh=False)
             bar.refresh()
 
     @override

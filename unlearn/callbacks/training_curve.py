@@ -27,7 +27,7 @@ from typing_extensions import override
 from unlearn.callbacks.schedule import is_event, log_to_loggers
 
 
-def test_accuracy(net: nn.Module, loader: Iterable, device: torch.device) -> float:
+def accuracy_on(net: nn.Module, loader: Iterable, device: torch.device) -> float:
     """Accuracy of `net` on `loader`'s (x, y, idx) batches, in eval mode, leaving no trace:
     the mode is restored and the global RNG (which a DataLoader draws from) forked."""
     was_training = net.training
@@ -107,7 +107,7 @@ class TrainingCurve(L.Callback):
         if self.test_loader is not None and (
             at_end or (self.test_every and step % self.test_every == 0)
         ):
-            row["test_acc"] = test_accuracy(pl_module.net, self.test_loader, pl_module.device)
+            row["test_acc"] = accuracy_on(pl_module.net, self.test_loader, pl_module.device)
         if not row:
             return
         metrics = {f"{self.phase}/{k}": v for k, v in row.items()}
