@@ -26,6 +26,7 @@ from hydra.errors import HydraException, InstantiationException
 from omegaconf import DictConfig, OmegaConf, open_dict
 from omegaconf.errors import OmegaConfBaseException, ValidationError
 
+from unlearn import wandb_run
 from unlearn.config import (
     ConfigError,
     check_data,
@@ -304,8 +305,13 @@ def preflight(argv: list[str]) -> dict | None:
                 f"{arg}: not an override ({_one_line(str(err).split('See https')[0])}); "
                 "allowed key=value in Hydra's override grammar"
             ) from err
+    combos = [overrides] if not multirun else list(expand(overrides))
+    configs = [compose_run(combo, name) for combo in combos]
+    for cfg in configs:
+        validate(cfg)  # every config-only error before anything heavy is imported
+    wandb_run.warm_up(configs[0])
     if not multirun:
-        return check_run(compose_run(overrides, name), data_cache)
-    for combo in expand(overrides):
-        check_run(compose_run(combo, name), data_cache, output_dir=False)
+        return check_run(configs[0], data_cache)
+    for cfg in configs:
+        check_run(cfg, data_cache, output_dir=False)
     return None

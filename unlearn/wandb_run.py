@@ -75,6 +75,18 @@ def fast_settings() -> Any:
     )
 
 
+def warm_up(cfg: DictConfig) -> None:
+    """Import W&B before torch when the job will use it: W&B builds its settings models
+    (pydantic, with docstrings read from source) on first use, which takes seconds once
+    torch and Lightning fill `sys.modules`, and well under one before (measured in
+    docs/running.md). Called by the preflight, after the config is known to be good."""
+    if enabled(cfg) and "torch" not in sys.modules and "wandb" not in sys.modules:
+        os.environ.setdefault("WANDB_SILENT", "true")
+        import wandb.sdk.wandb_init  # noqa: F401
+
+        fast_settings()
+
+
 def define_metrics(run: Any) -> None:
     """Each phase's curve against its own step (``pretrain/step``, ``window/step``)."""
     for phase in ("pretrain", "window"):
