@@ -76,12 +76,14 @@ def fast_settings() -> Any:
 
 
 def warm_up(cfg: DictConfig) -> None:
-    """Import W&B before torch when the job will use it: W&B builds its settings models
-    (pydantic, with docstrings read from source) on first use, which takes seconds once
-    torch and Lightning fill `sys.modules`, and well under one before (measured in
-    docs/running.md). Called by the preflight, after the config is known to be good."""
+    """Import what `wandb.init` imports, before torch, when the job will use W&B: W&B
+    builds its pydantic models (docstrings read from source) as it imports them, which
+    takes seconds once torch and Lightning fill `sys.modules` and about one second before
+    (docs/running.md). Called by the preflight, once the config is known to be good."""
     if enabled(cfg) and "torch" not in sys.modules and "wandb" not in sys.modules:
         os.environ.setdefault("WANDB_SILENT", "true")
+        import wandb.apis.public  # noqa: F401  (what wandb.init imports: ~300 modules)
+        import wandb.sdk.launch.inputs.internal  # noqa: F401
         import wandb.sdk.wandb_init  # noqa: F401
 
         fast_settings()
