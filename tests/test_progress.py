@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from unlearn.callbacks.progress import PhaseBar, ProgressLog, bar_wanted, progress_callbacks
 from unlearn.run import run
 
@@ -58,3 +60,16 @@ def test_the_runs_log_file_holds_the_phase_and_progress_lines(tmp_path):
     assert "pretraining 20 steps" in log and "window: 12 steps" in log
     assert "pretrain: step " in log and "window: step " in log  # the periodic lines
     assert "window: done, 12 steps" in log
+
+
+def test_a_resumed_run_says_where_it_resumed(tmp_path, monkeypatch, caplog):
+    from test_resume import QUICK, Crash, _compose, _crash_at
+
+    out = tmp_path / "crashed"
+    _crash_at(monkeypatch, 13)  # window checkpoints after steps 5 and 10
+    with pytest.raises(Crash):
+        run(_compose(QUICK, out))
+    monkeypatch.undo()
+    caplog.set_level(logging.INFO, logger="unlearn")
+    assert run(_compose(QUICK, out))["resumed_at_step"] == 10
+    assert "resumed at window step 10 of" in caplog.text

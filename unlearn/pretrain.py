@@ -226,7 +226,7 @@ def pretrain(
             callbacks.append(RestoreOptimizer(entry["optimizer"]))
         if start == N:
             log.info("pretraining: cache hit, M_%d loaded (cache key %s)", N, cache.key[:12])
-            if _curve(cfg, data, stream, N, []):
+            if curve_settings(cfg)[0]:
                 log_rows(loggers, "pretrain", rows)
         else:
             if start:
