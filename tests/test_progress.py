@@ -15,13 +15,13 @@ from unlearn.run import run
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_phase_lines_say_what_each_phase_does(make_cfg, caplog):
+def test_phase_lines_say_what_each_phase_does(make_cfg, caplog, tmp_path):
     caplog.set_level(logging.INFO, logger="unlearn")
-    cfg = make_cfg("progress.bar=false", "progress.log_every_s=null")
-    run(cfg)
+    quiet = ["progress.bar=false", "progress.log_every_s=null", f"paths.cache_dir={tmp_path}/c"]
+    run(make_cfg(*quiet))
     text = caplog.text
     assert "pretraining 20 steps (cache miss" in text and "window: 12 steps" in text
-    run(make_cfg("progress.bar=false", "progress.log_every_s=null"))  # the same trajectory
+    run(make_cfg(*quiet))  # the same trajectory
     assert "pretraining: cache hit, M_20 loaded" in caplog.text
 
 

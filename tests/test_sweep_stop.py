@@ -3,6 +3,7 @@ environment problem (missing data, no GPU, no network) it stops with that one li
 
 from __future__ import annotations
 
+import importlib
 import json
 from pathlib import Path
 from types import SimpleNamespace
@@ -11,7 +12,7 @@ import pytest
 from hydra.core.utils import JobReturn, JobStatus
 from omegaconf import OmegaConf
 
-from hydra_plugins.unlearn_sweeper.union_sweeper import UnionSweeper, environment_failure
+from hydra_plugins.unlearn_sweeper import union_sweeper
 from unlearn.errors import EnvironmentProblem
 from unlearn.job import JobContext, is_environment, run_job
 
@@ -44,8 +45,11 @@ class FakeLauncher:
         return [_job(self.tmp_path, n, self.outcome(n)) for n in nums]
 
 
-def _sweeper(tmp_path: Path, outcome) -> tuple[UnionSweeper, FakeLauncher]:
-    sweeper = UnionSweeper(params={"gamma": "0,1,2,3,4,5"})
+def _sweeper(tmp_path: Path, outcome) -> tuple[object, FakeLauncher]:
+    # Hydra's plugin scan (run by other tests) re-executes its BasicSweeper's module: reload
+    # ours, so that it subclasses the BasicSweeper Hydra now has (as a real run does)
+    module = importlib.reload(union_sweeper)
+    sweeper = module.UnionSweeper(params={"gamma": "0,1,2,3,4,5"})
     sweeper.config = OmegaConf.create({"hydra": {"sweep": {"dir": str(tmp_path / "sweep")}}})
     loader = SimpleNamespace(load_sweep_config=lambda master_config, sweep_overrides: None)
     sweeper.hydra_context = SimpleNamespace(config_loader=loader)
@@ -90,4 +94,4 @@ def test_a_job_marks_the_failures_that_are_the_machines(make_cfg, tmp_path):
     assert run_job(make_cfg(), ctx, run_fn=bug)["environment"] is False
     assert is_environment(RuntimeError("No CUDA GPUs are available"))
     assert is_environment(ConnectionError("hub unreachable"))
-    assert environment_failure([]) is None
+    assert union_sweeper.environment_failure([]) is None

@@ -81,7 +81,7 @@ def test_a_rerun_after_a_crash_resumes_the_same_wandb_run(make_cfg, tmp_path):
         again.paths.output_dir = str(out)  # the same job folder, rerun
     assert run_job(again, ctx)["status"] == "ok"
     runs = _offline_runs(out)
-    ids = {p.name.rsplit("-", 1)[-1] for p in runs}
+    ids = {p.name.split("-")[3] for p in runs}  # offline-run-<time>-<id>[-<n>]
     assert len(runs) == 2 and len(ids) == 1  # two offline pieces of one W&B run
     log = b"".join(p.read_bytes() for r in runs for p in r.glob("run-*.wandb"))
     for tag in (b"sweep:table4", b"method:single_gradient", b"data:cifar10", b"model:resnet18"):
@@ -108,7 +108,8 @@ def test_one_analysis_run_per_sweep_folder(tmp_path):
     assert log_analysis(analyze(tmp_path)) is True
     second = _offline_runs(tmp_path)
     assert len(first) == len(second) == 1  # updated, not duplicated
-    assert first[0].name.rsplit("-", 2)[-2:] == second[0].name.rsplit("-", 2)[-2:]
+    run_id = (tmp_path / "wandb" / "analysis_id").read_text().strip()
+    assert run_id in first[0].name and run_id in second[0].name  # the same W&B run
     report = second[0] / "files" / "report.md"
     assert report.is_file() and not report.is_symlink()
 

@@ -49,7 +49,7 @@ def analysis_id(sweep_dir: Path) -> str:
 
 def _drop_earlier(sweep_dir: Path, run_id: str) -> None:
     """Remove earlier offline copies of this analysis run (the new one replaces them)."""
-    for old in (sweep_dir / "wandb").glob(f"offline-run-*-{run_id}"):
+    for old in (sweep_dir / "wandb").glob(f"offline-run-*-{run_id}*"):  # W&B may add -<n>
         shutil.rmtree(old, ignore_errors=True)
 
 
