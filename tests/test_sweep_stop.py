@@ -95,3 +95,21 @@ def test_a_job_marks_the_failures_that_are_the_machines(make_cfg, tmp_path):
     assert is_environment(RuntimeError("No CUDA GPUs are available"))
     assert is_environment(ConnectionError("hub unreachable"))
     assert union_sweeper.environment_failure([]) is None
+
+
+def test_the_in_process_launcher_gets_each_validated_config_without_composing_again():
+    calls = []
+
+    class Loader:
+        def load_sweep_config(self, master_config, sweep_overrides):
+            calls.append(tuple(sweep_overrides))
+            return {"job": tuple(sweep_overrides)}
+
+    loader = Loader()
+    module = importlib.reload(union_sweeper)
+    store = module.compose_once(loader)
+    validated = loader.load_sweep_config(None, ["gamma=1"])  # the sweeper's validation
+    launched = loader.load_sweep_config(None, ["gamma=1"])  # the launcher's
+    assert validated is launched and calls == [("gamma=1",)] and not store
+    loader.load_sweep_config(None, ["gamma=1"])  # a third call composes again
+    assert calls == [("gamma=1",), ("gamma=1",)]

@@ -65,6 +65,7 @@ def test_offline_run_holds_config_curves_and_summary_under_the_run_dir(make_cfg,
         assert tag in log, tag
     for key in (b"pretrain/train_loss", b"window/train_acc", b"pretrain/test_acc"):
         assert key in log, key  # training curves beside σ, drift, e and v
+    assert b"pretrain/*" in log and b"window/*" in log  # each on its own step axis
     saved = list((tmp_path / "wandb").glob("offline-run-*/files/results.json"))
     assert len(saved) == 1 and not saved[0].is_symlink()  # a copy: survives copying the sweep
 

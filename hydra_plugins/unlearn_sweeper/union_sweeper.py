@@ -103,7 +103,8 @@ def compose_once(config_loader: Any) -> Dict[Any, Any]:  # noqa: UP006
     """Make `config_loader` compose each job once: Hydra's sweeper composes every job to
     validate it and then the launcher composes it again (grid160: 2 × 160 compositions
     before and while running). The validated config is kept and handed to the launcher's
-    call for the same overrides. Returns the store (emptied by each launch)."""
+    call for the same overrides. Returns the store (emptied by each launch). For Hydra's
+    in-process launcher only: one that ships the loader to workers would ship the store."""
     if getattr(config_loader, "_unlearn_compose_once", None) is not None:
         return config_loader._unlearn_compose_once
     original = config_loader.load_sweep_config
@@ -162,7 +163,9 @@ class UnionSweeper(BasicSweeper):
         returns: list[Sequence[JobReturn]] = []
         failed: list[JobReturn] = []
         first = 0
-        composed = compose_once(self.hydra_context.config_loader)
+        # in-process launchers only: joblib and submitit pickle the loader to their workers
+        in_process = type(self.launcher).__name__ == "BasicLauncher"
+        composed = compose_once(self.hydra_context.config_loader) if in_process else {}
         while not self.is_done():
             batch = self.get_job_batch()
             tic = time.perf_counter()
