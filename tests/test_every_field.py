@@ -39,13 +39,13 @@ SKIP_GROUPS = {"hydra", "paths"}  # Hydra's own settings; paths has one option (
 
 
 def group_options() -> list[list[str]]:
-    """One override list per option of every config group (experiments with ``+``)."""
+    """One override list per option of every config group (experiments, searches with ``+``)."""
     combos: list[list[str]] = [[]]
     for group in sorted(p.name for p in CONF.iterdir() if p.is_dir()):
         if group in SKIP_GROUPS:
             continue
         for option in sorted(p.stem for p in (CONF / group).glob("*.yaml")):
-            prefix = "+" if group == "experiment" else ""
+            prefix = "+" if group in ("experiment", "search") else ""
             combos.append([f"{prefix}{group}={option}"])
     combos.append(["model=distilbert_linear_head", "data=imdb"])  # the frozen encoder node
     return combos

@@ -68,7 +68,7 @@ def test_the_pages_show_commands():
 
 
 @pytest.mark.parametrize("page, command", ALL, ids=[f"{p}: {c[:60]}" for p, c in ALL])
-def test_command_is_accepted(page, command, tmp_path, monkeypatch):
+def test_command_is_accepted(page, command, tmp_path, monkeypatch, capsys):
     if command.startswith(NOT_RUN_HERE):
         pytest.skip("needs the network")
     if command.startswith("make "):
@@ -86,6 +86,14 @@ def test_command_is_accepted(page, command, tmp_path, monkeypatch):
         assert sweeps.main(args) == 0
     elif module == "unlearn.analyze":
         pytest.skip("analyses the folder the previous command wrote: test_reproduce_sequence")
+    elif module == "unlearn.sync":  # offline: a sweep folder holding one offline run, listed only
+        from unlearn import sync
+
+        (tmp_path / "0" / "wandb" / "offline-run-20261201_080000-abc").mkdir(parents=True)
+        rest = [a for a in args[1:] if a != "--dry-run"]
+        assert sync.main([str(tmp_path), *rest, "--dry-run"]) == 0
+        out = capsys.readouterr().out
+        assert "1 offline runs" in out and " sync " in out and "offline-run-" in out
     elif module != "unlearn":
         pytest.fail(f"unexpected module {module}")
     elif "-m" in args and any(a.startswith("+sweep=") for a in args):

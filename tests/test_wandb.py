@@ -37,7 +37,7 @@ def _ctx(tmp_path: Path, num: int) -> JobContext:
         sweep="fig9_t_mini",
         sweep_dir=str(tmp_path / "sweep"),
         job_num=num,
-        overrides=("gamma=1", "+sweep=fig9_t_mini"),
+        overrides=(f"gamma={num}", "+sweep=fig9_t_mini"),
     )
 
 
@@ -49,7 +49,7 @@ def test_logger_mode_switches_offline_and_online(tmp_path):
 
 
 def test_offline_run_holds_config_curves_and_summary_under_the_run_dir(make_cfg, tmp_path):
-    cfg = make_cfg("logger=wandb", "gamma=1")
+    cfg = make_cfg("logger=wandb", "gamma=4")
     results = run_job(cfg, _ctx(tmp_path, 4))
     assert results["status"] == "ok"
     log = _log_of(tmp_path)
@@ -57,11 +57,17 @@ def test_offline_run_holds_config_curves_and_summary_under_the_run_dir(make_cfg,
         assert key.encode() in log, key  # curves and summary
     for key in ("v_ratio", "lr_sigma", "forget_size", "sd_normalization"):
         assert key.encode() in log, key  # summary and resolved config
-    assert b"fig9_t_mini-4" in log  # run name: the job
-    assert str(tmp_path / "sweep").encode() in log  # group: the sweep folder
-    assert b"gamma=1 +sweep=fig9_t_mini" in log  # notes: the job's overrides
+    assert b"gamma=4" in log  # run name: the job's own overrides
+    assert f"fig9_t_mini/{tmp_path.name}".encode() not in log
+    assert b"fig9_t_mini/sweep" in log  # group: <sweep>/<the sweep folder's name>
+    assert b"gamma=4 +sweep=fig9_t_mini" in log  # notes: the job's overrides
+    for tag in (b"sweep:fig9_t_mini", b"method:single_gradient", b"model:smallcnn"):
+        assert tag in log, tag
+    for key in (b"pretrain/train_loss", b"window/train_acc", b"pretrain/test_acc"):
+        assert key in log, key  # training curves beside σ, drift, e and v
+    assert b"pretrain/*" in log and b"window/*" in log  # each on its own step axis
     saved = list((tmp_path / "wandb").glob("offline-run-*/files/results.json"))
-    assert len(saved) == 1
+    assert len(saved) == 1 and not saved[0].is_symlink()  # a copy: survives copying the sweep
 
 
 def test_a_failed_job_gets_its_own_finished_run_and_the_next_job_another(tmp_path):
@@ -75,7 +81,7 @@ def test_a_failed_job_gets_its_own_finished_run_and_the_next_job_another(tmp_pat
     log = _log_of(first)
     assert b"disk on fire" in log and b"failed" in log
     run_job(compose_config(["logger=wandb"], second), _ctx(tmp_path, 1), run_fn=broken)
-    assert b"fig9_t_mini-1" in _log_of(second) and b"fig9_t_mini-1" not in _log_of(first)
+    assert b"gamma=1" in _log_of(second) and b"gamma=1" not in _log_of(first)
 
 
 def test_the_analysis_joins_the_sweeps_group_as_its_own_run(tmp_path):

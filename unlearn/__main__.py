@@ -1,4 +1,8 @@
-"""`python -m unlearn [overrides]`: compose conf/config.yaml with Hydra and call `run(cfg)`."""
+"""`python -m unlearn [overrides]`: compose conf/config.yaml with Hydra and call `run(cfg)`.
+
+Imports stay light until a job runs (no Lightning, torchvision or transformers), so that
+``--help``, ``--cfg``, a config error and a dry run answer in about a second.
+"""
 
 from __future__ import annotations
 
@@ -8,18 +12,20 @@ import sys
 import hydra
 from omegaconf import DictConfig
 
-from unlearn import interrupt, sweeps  # sweeps registers `+sweep=NAME` (multirun_sweeps/)
+from unlearn import interrupt, presets, sweeps  # noqa: F401 (--help's presets; `+sweep=NAME`)
 from unlearn.config import ConfigError
 from unlearn.interrupt import Interrupted
 from unlearn.job import EXIT_CODES, JobContext, resume_command, run_job
 from unlearn.launchers import check_launcher
-from unlearn.preflight import preflight
+from unlearn.preflight import preflight  # Hydra's compose only: torch comes with the data
 from unlearn.resources import CONF_DIR
 from unlearn.results import summary_table
 
 
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")
-def main(cfg: DictConfig) -> str:
+def main(cfg: DictConfig) -> float | str:
+    """Run one job; return its `objective` for a searching sweeper, else its status (which
+    the `union` sweeper counts)."""
     ctx = JobContext.from_hydra()
     try:
         results = run_job(cfg, ctx)  # failures and divergence become a status, never a crash
@@ -58,6 +64,9 @@ def main(cfg: DictConfig) -> str:
         sys.exit(128 + signum)
     if not ctx.multirun and status != "ok":
         sys.exit(EXIT_CODES.get(str(status), 1))
+    objective = results.get("objective")
+    if isinstance(objective, int | float) and not isinstance(objective, bool):
+        return float(objective)  # a searching sweeper (Optuna) minimises it
     return str(status)  # a multirun's sweeper counts the jobs that did not finish
 
 

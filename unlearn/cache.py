@@ -8,6 +8,7 @@ a trajectory's directory holds checkpoints at several steps:
     <cache_dir>/pretrain/<key>/key.json              what the key was made from
     <cache_dir>/pretrain/<key>/step_000003910.pt     net + optimiser state after 3910 steps
     <cache_dir>/pretrain/<key>/step_000003910.json   {key, step, sha256 of the .pt}
+    <cache_dir>/pretrain/<key>/step_000003910.curve.json   the training curve up to there
 
 A run asking for N steps loads the longest cached prefix k ≤ N and trains steps k … N−1
 of the same stream (see `unlearn.pretrain`). Every entry is written to a temporary file
@@ -15,6 +16,8 @@ and renamed, after its payload; a reader checks the payload's hash and the key, 
 entry that fails either (truncated, corrupt, foreign) is deleted and rebuilt. All reads
 and writes of a trajectory happen under its file lock, so concurrent sweep jobs queue for
 a trajectory instead of training it twice. Payloads load with ``weights_only=True``.
+The curve file is optional (entries written before it existed have none: a hit then
+shows no pretraining curve), so old caches stay valid.
 
 The same verified-file format stores other derived tensors (tokenised text, frozen-encoder
 features): `read_entry` / `write_entry`.
@@ -187,6 +190,7 @@ class PretrainCache:
         """Delete the entry at `step` (it will be rebuilt)."""
         self.path(step).unlink(missing_ok=True)
         self.path(step).with_suffix(".json").unlink(missing_ok=True)
+        self.curve_path(step).unlink(missing_ok=True)
 
     def longest_prefix(self, n: int) -> tuple[int, dict[str, Any] | None]:
         """(k, entry) for the largest valid cached k ≤ n; (0, None) when there is none."""
@@ -208,6 +212,22 @@ class PretrainCache:
             "step": step,
         }
         write_entry(self.path(step), payload, f"{self.key}:{step}")
+
+    def curve_path(self, step: int) -> Path:
+        return self.dir / f"step_{step:09d}.curve.json"
+
+    def save_curve(self, step: int, rows: list[dict[str, float]]) -> None:
+        """Keep the training curve up to `step` beside its entry (`TrainingCurve.rows`)."""
+        kept = [r for r in rows if r["step"] <= step]
+        write_bytes_atomic(self.curve_path(step), json.dumps(kept).encode())
+
+    def load_curve(self, step: int) -> list[dict[str, float]]:
+        """The curve kept with the entry at `step`; [] when there is none (an older entry)."""
+        try:
+            rows = json.loads(self.curve_path(step).read_text())
+        except (OSError, ValueError):
+            return []
+        return rows if isinstance(rows, list) else []
 
 
 def _to_cpu(obj: Any) -> Any:

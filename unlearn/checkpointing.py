@@ -39,6 +39,8 @@ LAST = "last.ckpt"
 STATE_KEY = "WindowCheckpoint"
 # keys that say where a run writes or what it caches, not what it computes
 NOT_IDENTITY = ("paths", "logger", "checkpoint_every", "pretrain")
+# how a run is watched and scored, not what it measures (debug's effects are in N, t, ...)
+NOT_IDENTITY += ("progress", "curves", "objective", "debug")
 
 
 # ---------------------------------------------------------------------------- identity

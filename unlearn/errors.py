@@ -11,6 +11,12 @@ class ConfigError(ValueError):
     """A bad config value; the message is one line: key, value, what is allowed."""
 
 
+class EnvironmentProblem(ConfigError):
+    """Bad input that is the machine's, not the config's: the data is not there, there is
+    no GPU, the hub is unreachable. Every job of a sweep would fail alike, so a sweep whose
+    first jobs fail with the same one stops (hydra_plugins/unlearn_sweeper)."""
+
+
 def show(value: object) -> str:
     """A value as the user would type it (a float field holding -2 shows as -2, not -2.0)."""
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:

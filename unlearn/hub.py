@@ -14,7 +14,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from unlearn.config import ConfigError
+from unlearn.errors import EnvironmentProblem
 
 # What a DistilBERT checkpoint directory needs; the weights come as safetensors.
 HF_PATTERNS = ("config.json", "*.safetensors", "vocab.txt", "tokenizer*.json")
@@ -41,7 +41,7 @@ def hf_snapshot(name: str, key: str, local_hint: str) -> Path:
         local_hint: what to give instead, e.g. ``model.pretrained=PATH``.
 
     Raises:
-        ConfigError: neither a local directory, nor cached, nor downloadable.
+        EnvironmentProblem (a ConfigError): neither a local directory, nor cached, nor downloadable.
     """
     if Path(name).expanduser().is_dir():
         return Path(name).expanduser()
@@ -52,7 +52,7 @@ def hf_snapshot(name: str, key: str, local_hint: str) -> Path:
     except Exception:  # noqa: BLE001 - not cached: try the network below
         pass
     if constants.HF_HUB_OFFLINE or not reachable(constants.ENDPOINT):
-        raise ConfigError(
+        raise EnvironmentProblem(
             f"{key}={name!r}: not a local directory, not in the Hugging Face cache, and "
             f"{constants.ENDPOINT} is unreachable; allowed a local copy ({local_hint})"
         )
@@ -60,6 +60,6 @@ def hf_snapshot(name: str, key: str, local_hint: str) -> Path:
         return Path(snapshot_download(name, allow_patterns=HF_PATTERNS))
     except Exception as err:  # noqa: BLE001 - any download failure is the user's to fix
         reason = str(err).splitlines()[0] if str(err) else type(err).__name__
-        raise ConfigError(
+        raise EnvironmentProblem(
             f"{key}={name!r}: download failed ({reason}); allowed a local copy ({local_hint})"
         ) from None

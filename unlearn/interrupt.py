@@ -4,9 +4,10 @@ SLURM, ``docker stop`` and supervisors stop a job with SIGTERM; Ctrl-C sends SIG
 Lightning turns SIGTERM into a `SystemExit` without a code (a run that "succeeded") and
 SIGINT into exit status 1 without a word. Instead, `install` makes both:
 
-- inside a training loop (`deferred`): note the signal; `StopOnSignal`, the last
-  callback, sees it at the end of the current step, saves a window checkpoint or a
-  pretrain cache entry at that step, and raises `Interrupted` (a second signal stops at
+- inside a training loop (`deferred`): note the signal; `StopOnSignal`
+  (unlearn/callbacks/stop_on_signal.py), the last callback, sees it at the end of the
+  current step, saves a window checkpoint or a pretrain cache entry at that step, and
+  raises `Interrupted` (a second signal stops at
   once, mid-step);
 - anywhere else (setup, the test pass): raise `Interrupted` at once.
 
@@ -21,12 +22,9 @@ from __future__ import annotations
 import shlex
 import signal
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
-
-import lightning as L
-from typing_extensions import override
 
 SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
@@ -125,40 +123,18 @@ def deferred() -> Iterator[None]:
         _state.depth -= 1
 
 
+def stop_if_pending(phase: str, step: int, total: int, save: Any = None) -> None:
+    """At a step boundary: record the position; on a pending signal, `save` and stop."""
+    at(phase, step, total)
+    if _state.pending is not None:
+        saved = save() if save else None
+        raise Interrupted(_state.pending, phase, step, total, saved)
+
+
 def check(saved: str | None = None) -> None:
     """Raise `Interrupted` if a signal is pending."""
     if _state.pending is not None:
         raise Interrupted(_state.pending, **_state.progress, saved=saved)
-
-
-class StopOnSignal(L.Callback):
-    """At the end of each step: record the position; on a pending signal, `save` and stop.
-
-    Keep it last, after the callbacks that complete a step (the twin) or save state.
-
-    Args:
-        phase: "pretraining" or "the window", for the line printed.
-        total: the phase's steps (N or t).
-        offset: the stream step of the phase's first step (a cached prefix of k steps).
-        save: ``save(trainer, step)`` → what it saved, in words (None: nothing).
-    """
-
-    def __init__(
-        self,
-        phase: str,
-        total: int,
-        offset: int = 0,
-        save: Callable[[L.Trainer, int], str | None] | None = None,
-    ) -> None:
-        self.phase, self.total, self.offset, self.save = phase, total, offset, save
-
-    @override
-    def on_train_batch_end(self, trainer: L.Trainer, *args: Any) -> None:
-        step = self.offset + int(trainer.global_step)
-        at(self.phase, step, self.total)
-        if _state.pending is not None:
-            saved = self.save(trainer, step) if self.save else None
-            raise Interrupted(_state.pending, self.phase, step, self.total, saved)
 
 
 def resume_command(argv: Sequence[str], out_dir: str, sweep_dir: str | None = None) -> str:

@@ -7,7 +7,10 @@ status in the job's results.json and returns normally:
   the phase and the reason are recorded. A diverged run is a finished measurement.
 - ``"failed"``: any exception; its type, message and traceback are recorded.
 - a bad config (`ConfigError`) in a single run propagates, so that `python -m unlearn`
-  prints one line and writes nothing; inside a multirun it is recorded as ``"refused"``.
+  prints one line and writes nothing; inside a multirun it is recorded as ``"refused"``,
+  unless the failure is the machine's (`is_environment`: missing data, no GPU, no
+  network): that is ``"failed"`` with ``"environment": true``, so that a sweep can stop
+  when its first jobs all fail alike (hydra_plugins/unlearn_sweeper).
 - ``"interrupted"``: SIGTERM or SIGINT (`unlearn.interrupt`); the phase, the step, what
   was saved and the command that resumes are recorded, and the interrupt propagates
   (a multirun stops).
@@ -33,7 +36,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from unlearn import devices, wandb_run
 from unlearn.config import ConfigError, prefer_given_unit
-from unlearn.divergence import Diverged
+from unlearn.debug import apply_debug
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +54,7 @@ class JobContext:
     overrides: tuple[str, ...] = ()
     launcher: str = ""  # the launcher's ``_target_``
     argv: tuple[str, ...] = ()  # the command line, for the command that resumes
+    choices: tuple[tuple[str, str], ...] = ()  # (group, option) picked, e.g. ("model", "mlp")
 
     @classmethod
     def from_hydra(cls) -> JobContext:
@@ -68,6 +72,7 @@ class JobContext:
             overrides=tuple(hc.overrides.task),
             launcher=str(OmegaConf.select(hc, "launcher._target_", default="") or ""),
             argv=tuple(sys.argv[1:]),
+            choices=tuple((str(k), str(v)) for k, v in hc.runtime.choices.items() if v is not None),
         )
 
     @property
@@ -93,6 +98,18 @@ def _config(cfg: DictConfig) -> dict[str, Any]:
         return OmegaConf.to_container(cfg, resolve=True)  # type: ignore[return-value]
     except Exception:  # noqa: BLE001 (keep what was written when it does not resolve)
         return OmegaConf.to_container(cfg, resolve=False)  # type: ignore[return-value]
+
+
+def is_environment(err: BaseException) -> bool:
+    """True for failures that every job on this machine would share (not the config's)."""
+    import urllib.error
+
+    from unlearn.errors import EnvironmentProblem
+
+    if isinstance(err, EnvironmentProblem | ConnectionError | urllib.error.URLError):
+        return True
+    text = str(err)
+    return isinstance(err, RuntimeError) and "CUDA" in text and "available" in text
 
 
 def failure_results(cfg: DictConfig, status: str, reason: str, **extra: Any) -> dict[str, Any]:
@@ -151,6 +168,8 @@ def run_job(
 def _attempt(
     cfg: DictConfig, ctx: JobContext, run_fn: Callable[[DictConfig], dict] | None
 ) -> dict[str, Any]:
+    from unlearn.divergence import Diverged  # torch: imported when a job runs, not at start
+
     if run_fn is None:
         from unlearn.run import run as run_fn
     from unlearn.interrupt import Interrupted
@@ -161,11 +180,19 @@ def _attempt(
         if ctx.launcher.endswith("JoblibLauncher") and ctx.sweep_dir:
             devices.pin_to_own_gpu(cfg, ctx.sweep_dir)  # hydra/launcher=local_gpus
         prefer_given_unit(cfg, ctx.given)
+        apply_debug(cfg, ctx.given)
         return run_fn(cfg)
     except ConfigError as err:
         if not ctx.multirun:
             raise
-        results = failure_results(cfg, "refused", f"ConfigError: {err}", error_type="ConfigError")
+        env = is_environment(err)
+        results = failure_results(
+            cfg,
+            "failed" if env else "refused",
+            f"{type(err).__name__}: {err}",
+            error_type=type(err).__name__,
+            environment=env,
+        )
         log.error("%s: bad config: %s", ctx.name, err)
     except Interrupted as err:
         results = failure_results(
@@ -193,6 +220,7 @@ def _attempt(
             f"{type(err).__name__}: {err}",
             error_type=type(err).__name__,
             traceback=traceback.format_exc(),
+            environment=is_environment(err),
         )
         log.exception("%s failed", ctx.name)
     results["wall_time_s"] = time.perf_counter() - start

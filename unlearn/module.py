@@ -54,6 +54,8 @@ class UnlearnModule(L.LightningModule):
         self.last_step_seed = 0
         self.host_indices: Tensor | None = None  # the last batch's sample indices, on the host
         self.optimizer_state: dict[str, Any] | None = None  # carried into the next phase
+        self.curve_every = 0  # record train loss/CE/accuracy every k stream steps (0: never)
+        self.last_train: dict[str, Tensor] = {}  # the last recorded step's (detached) parts
         self.test_acc = MulticlassAccuracy(num_classes=num_classes, average="micro")
 
     def begin_phase(self, stream_id: int, start: int = 0) -> None:
@@ -78,19 +80,49 @@ class UnlearnModule(L.LightningModule):
     ) -> Tensor:
         """Batch objective of `net` on the samples of (x, y) where `mask` is True (all when
         None), summed and divided by `nominal_size`; randomness seeded by `seed`."""
+        return self._outputs_and_loss(net, x, y, nominal_size, seed, mask)[1]
+
+    def _outputs_and_loss(
+        self,
+        net: nn.Module,
+        x: Tensor,
+        y: Tensor,
+        nominal_size: int,
+        seed: int,
+        mask: Tensor | None = None,
+    ) -> tuple[Tensor, Tensor]:
         with seeded_scope(seed, x.device):
             outputs = net(x)
         # the weight term needs the parameters only when λ > 0: skip the walk otherwise
         params = trainable(net).values() if getattr(self.objective, "l2_lambda", 1.0) else ()
-        return self.objective.batch_loss(outputs, y, params, nominal_size, mask)
+        return outputs, self.objective.batch_loss(outputs, y, params, nominal_size, mask)
 
     def training_step(self, batch: tuple[Tensor, Tensor, Tensor], batch_idx: int) -> Tensor:
         x, y, _ = batch
         step = self.stream_start + self.trainer.global_step
         self.last_step_seed = derive_seed(self.seed, self.stream_id, step)
-        loss = self.loss_on(self.net, x, y, x.shape[0], self.last_step_seed)
-        self.guard.observe(loss, step + 1, self.stream_start + self.trainer.max_steps)
+        outputs, loss = self._outputs_and_loss(self.net, x, y, x.shape[0], self.last_step_seed)
+        stop = self.stream_start + self.trainer.max_steps
+        self.guard.observe(loss, step + 1, stop)
+        if self.curve_every and ((step + 1) % self.curve_every == 0 or step + 1 == stop):
+            self.last_train = self._parts(outputs.detach(), y, loss.detach())
         return loss
+
+    def _parts(self, outputs: Tensor, y: Tensor, loss: Tensor) -> dict[str, Tensor]:
+        """The recorded step's loss, its criterion (cross-entropy) and regulariser (γ·SD,
+        λ‖w‖) parts, and its accuracy: tensors on the device, read only by the loggers."""
+        parts = {"train_loss": loss}
+        criterion = getattr(self.objective, "criterion", None)
+        if criterion is None:
+            return parts
+        with torch.no_grad():
+            data_term = criterion(outputs, y)
+            data_term = data_term.flatten(1).sum(1) if data_term.dim() > 1 else data_term
+            parts["train_ce"] = data_term.mean()
+            parts["train_reg"] = loss - parts["train_ce"]
+            if outputs.ndim == 2 and not y.is_floating_point():
+                parts["train_acc"] = (outputs.argmax(dim=1) == y).float().mean()
+        return parts
 
     def test_step(self, batch: tuple[Tensor, Tensor, Tensor], batch_idx: int) -> None:
         x, y, _ = batch

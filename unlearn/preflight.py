@@ -20,14 +20,13 @@ from dataclasses import fields, is_dataclass
 from pathlib import Path
 from typing import Any
 
-import torch
 from hydra import compose, initialize_config_dir
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.errors import HydraException, InstantiationException
-from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf, open_dict
 from omegaconf.errors import OmegaConfBaseException, ValidationError
 
+from unlearn import wandb_run
 from unlearn.config import (
     ConfigError,
     check_data,
@@ -37,6 +36,7 @@ from unlearn.config import (
     resolve_steps,
     validate,
 )
+from unlearn.debug import apply_debug
 from unlearn.folders import check_folder, check_sweep_folder
 from unlearn.resources import CONF_DIR
 from unlearn.schema import field_type
@@ -191,7 +191,9 @@ def compose_run(overrides: list[str], config_name: str = "config") -> DictConfig
             cfg = compose(config_name=config_name, overrides=overrides, return_hydra_config=True)
     except (HydraException, OmegaConfBaseException) as err:
         raise translate(err, overrides) from err
-    prefer_given_unit(cfg, [o.split("=", 1)[0] for o in overrides if "=" in o])
+    given = [o.split("=", 1)[0] for o in overrides if "=" in o]
+    prefer_given_unit(cfg, given)
+    apply_debug(cfg, given)
     with open_dict(cfg):
         cfg.paths.output_dir = str(cfg.hydra.run.dir)
         del cfg["hydra"]
@@ -201,9 +203,11 @@ def compose_run(overrides: list[str], config_name: str = "config") -> DictConfig
 # ---------------------------------------------------------------------------- the checks
 
 
-def check_model_fits(cfg: DictConfig, data: Any, net: torch.nn.Module) -> None:
+def check_model_fits(cfg: DictConfig, data: Any, net: Any) -> None:
     """One forward pass on two training samples (eval mode, no grad, on a copy): the model
     must accept the data's inputs and give one logit per class."""
+    import torch
+
     x = data.batch(torch.arange(min(2, data.num_train)))[0]
     probe = copy.deepcopy(net).eval()
     model = OmegaConf.select(cfg, "model._target_", default="?")
@@ -227,6 +231,8 @@ def check_model_fits(cfg: DictConfig, data: Any, net: torch.nn.Module) -> None:
 
 def _instantiate(node: DictConfig, key: str) -> Any:
     """`instantiate`, with a ValueError of the target's own checks as a one-line ConfigError."""
+    from hydra.utils import instantiate
+
     try:
         return instantiate(node)
     except InstantiationException as err:
@@ -254,6 +260,8 @@ def check_run(
 
     `output_dir=False` skips the folder's checks (a multirun job's folder is not known yet).
     """
+    import torch
+
     from unlearn.checkpointing import check_output_dir, find_resume, identity
 
     validate(cfg)
@@ -329,19 +337,25 @@ def preflight(argv: list[str]) -> dict | None:
                 f"{arg}: not an override ({_one_line(str(err).split('See https')[0])}); "
                 "allowed key=value in Hydra's override grammar"
             ) from err
+    combos = [overrides] if not multirun else list(expand(overrides))
+    configs = [compose_run(combo, name) for combo in combos]
+    if not multirun and not str(configs[0].paths.output_dir).strip():
+        check_folder(configs[0].paths.output_dir, "hydra.run.dir")  # the key the user typed
+    for cfg in configs:
+        validate(cfg)  # every config-only error before anything heavy is imported
+    wandb_run.warm_up(configs[0])
     if not multirun:
-        cfg = compose_run(overrides, name)
-        if not str(cfg.paths.output_dir).strip():  # name the key the user typed
-            check_folder(cfg.paths.output_dir, "hydra.run.dir")
+        cfg = configs[0]
         finished = check_run(cfg, data_cache)
         if finished is None:
             _check_folders(cfg, "hydra.run.dir")
         return finished
-    for combo in expand(overrides):
-        cfg = compose_run(combo, name)
+    for cfg in configs:
         check_run(cfg, data_cache, output_dir=False)
         _check_folders(cfg, None)
-    check_sweep_folder(*sweep_jobs(overrides, name))
+    jobs = sweep_jobs(overrides, name)
+    if jobs is not None:  # a grid (the `union` sweeper); a search's trials are not known yet
+        check_sweep_folder(*jobs)
     return None
 
 
@@ -353,8 +367,11 @@ def _check_folders(cfg: DictConfig, run_key: str | None) -> None:
         check_folder(cfg.paths.cache_dir, "paths.cache_dir")
 
 
-def sweep_jobs(overrides: list[str], config_name: str = "config") -> tuple[str, list[list[str]]]:
-    """(hydra.sweep.dir, every job's overrides) of ``python -m unlearn -m <overrides>``."""
+def sweep_jobs(
+    overrides: list[str], config_name: str = "config"
+) -> tuple[str, list[list[str]]] | None:
+    """(hydra.sweep.dir, every job's overrides) of ``python -m unlearn -m <overrides>``;
+    None when the sweeper is not the `union` grid sweeper (an Optuna search, say)."""
     from hydra_plugins.unlearn_sweeper.union_sweeper import expand as expand_jobs
 
     parsed = OverridesParser.create().parse_overrides(overrides)
@@ -362,6 +379,8 @@ def sweep_jobs(overrides: list[str], config_name: str = "config") -> tuple[str, 
     with initialize_config_dir(version_base="1.3", config_dir=str(CONF_DIR)):
         cfg = compose(config_name=config_name, overrides=fixed, return_hydra_config=True)
     sweeper = cfg.hydra.sweeper
+    if "union" not in str(sweeper.get("_target_", "")).lower():
+        return None
     params = OmegaConf.to_container(sweeper.params) if sweeper.get("params") else None
     grids = OmegaConf.to_container(sweeper.grids) if sweeper.get("grids") else None
     jobs = expand_jobs(params, grids, overrides)  # type: ignore[arg-type]

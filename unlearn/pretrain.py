@@ -33,9 +33,13 @@ from typing_extensions import override
 
 from unlearn import interrupt
 from unlearn.cache import PretrainCache, trajectory_material
+from unlearn.callbacks.progress import PhaseBar, progress_callbacks
+from unlearn.callbacks.stop_on_signal import StopOnSignal
+from unlearn.callbacks.training_curve import TrainingCurve, log_rows
 from unlearn.config import ConfigError
 from unlearn.data.arrays import ArrayDataModule
 from unlearn.data.stream import BatchStream
+from unlearn.errors import EnvironmentProblem
 from unlearn.module import UnlearnModule
 
 log = logging.getLogger(__name__)
@@ -44,17 +48,46 @@ PRETRAIN_STREAM, WINDOW_STREAM = 0, 1
 
 
 def make_trainer(
-    cfg: DictConfig, max_steps: int, callbacks: list, loggers: list | bool
+    cfg: DictConfig,
+    max_steps: int,
+    callbacks: list,
+    loggers: list | bool,
+    phase: str | None = None,
+    start: int = 0,
 ) -> L.Trainer:
-    """A Trainer from `cfg.trainer` for exactly `max_steps` steps of one phase."""
-    return instantiate(cfg.trainer, max_steps=max_steps, callbacks=callbacks, logger=loggers)
+    """A Trainer from `cfg.trainer` for exactly `max_steps` steps of one phase.
+
+    A named `phase` also gets its progress bar or periodic log line (`cfg.progress`);
+    ``progress.bar`` decides ``enable_progress_bar``.
+    """
+    settings = cfg.get("progress") or {}
+    shown = (
+        progress_callbacks(
+            phase, start, settings.get("bar", "auto"), settings.get("log_every_s", 60)
+        )
+        if phase
+        else []
+    )
+    return instantiate(
+        cfg.trainer,
+        max_steps=max_steps,
+        callbacks=[*callbacks, *shown],
+        logger=loggers,
+        enable_progress_bar=any(isinstance(c, PhaseBar) for c in shown),
+    )
+
+
+def curve_settings(cfg: DictConfig) -> tuple[int | None, int | None]:
+    """(every, test_every) of `cfg.curves`: None where the config turns them off."""
+    node = cfg.get("curves") or {}
+    return node.get("every"), node.get("test_every")
 
 
 def check_accelerator(cfg: DictConfig) -> None:
     """A GPU trainer on a machine without one is a config error, not a Lightning traceback."""
     accelerator = str(cfg.trainer.accelerator)
     if accelerator in ("gpu", "cuda") and not torch.cuda.is_available():
-        raise ConfigError(
+        raise EnvironmentProblem(
             f"trainer.accelerator={accelerator!r}: no CUDA GPU on this machine; "
             "allowed trainer=cpu (or trainer.accelerator=auto)"
         )
@@ -94,6 +127,7 @@ class SaveToCache(L.Callback):
         start: int,
         steps: set[int],
         every_seconds: float | None = None,
+        curve: TrainingCurve | None = None,
     ) -> None:
         self.cache = cache
         self.start = start
@@ -101,6 +135,7 @@ class SaveToCache(L.Callback):
         self.every_seconds = every_seconds
         self.last_save = time.perf_counter()
         self.saved: int | None = None
+        self.curve = curve
 
     @override
     def on_train_batch_end(
@@ -115,6 +150,8 @@ class SaveToCache(L.Callback):
         """Save the entry at `step` (unless saved already); drop the older periodic ones."""
         if self.saved != step:
             self.cache.save(step, trainer.lightning_module.net, trainer.optimizers[0])
+            if self.curve is not None:  # the curve so far, so that a cache hit still shows it
+                self.cache.save_curve(step, self.curve.rows)
             self.saved = step
             self.last_save = time.perf_counter()
             for old in self.cache.steps():  # periodic entries of this run, now superseded
@@ -142,12 +179,13 @@ def _train(
     start: int,
     stop: int,
     callbacks: list,
+    loggers: list | bool = False,
 ) -> dict[str, Any]:
     """Train steps [start, stop) of `stream`; returns the optimiser's state after them."""
     module.begin_phase(PRETRAIN_STREAM, start)
     saver = next((c for c in callbacks if isinstance(c, SaveToCache)), None)
-    stop_cb = interrupt.StopOnSignal("pretraining", stop, start, saver.save_at if saver else None)
-    trainer = make_trainer(cfg, stop - start, [*callbacks, stop_cb], False)
+    stop_cb = StopOnSignal("pretraining", stop, start, saver.save_at if saver else None)
+    trainer = make_trainer(cfg, stop - start, [*callbacks, stop_cb], loggers, "pretrain", start)
     with interrupt.deferred():  # a signal stops at the end of a step, after saving it
         trainer.fit(module, data.stream_loader(stream, start, stop - start))
     interrupt.check()
@@ -185,23 +223,44 @@ def _usable_prefix(
             cache.discard(start)
 
 
+def _curve(
+    cfg: DictConfig, data: ArrayDataModule, stream: BatchStream, start: int, rows: list
+) -> list[TrainingCurve]:
+    """The pretraining curve's callback (none when `curves.every` is null)."""
+    every, test_every = curve_settings(cfg)
+    if not every:
+        return []
+    test_every = test_every or stream.steps_per_epoch  # default: once per epoch
+    return [TrainingCurve("pretrain", every, start, data.test_dataloader(), test_every, True, rows)]
+
+
 def pretrain(
-    cfg: DictConfig, module: UnlearnModule, data: ArrayDataModule, stream: BatchStream, N: int
+    cfg: DictConfig,
+    module: UnlearnModule,
+    data: ArrayDataModule,
+    stream: BatchStream,
+    N: int,
+    loggers: list | None = None,
 ) -> dict[str, Any]:
     """Bring `module` to M_N: from the cache, from its longest cached prefix, or from M_0.
 
     Returns facts for results.json: ``pretrain_cache`` is ``"hit"``, ``"prefix:<k>"`` (k
-    steps reused), ``"miss"``, or ``"off"`` (cache disabled, or N = 0: nothing to train).
-    The optimiser's state at M_N (a momentum buffer, say) is left in
-    ``module.optimizer_state``, for the window to continue (SPEC.md).
+    steps reused), ``"miss"``, or ``"off"`` (cache disabled, or N = 0: nothing to train);
+    ``pretrain_curve``, the training curve's rows (a cache hit's come from the cache and
+    are sent to `loggers` as well). The optimiser's state at M_N (a momentum buffer, say)
+    is left in ``module.optimizer_state``, for the window to continue (SPEC.md).
     """
     check_accelerator(cfg)
     settings = cfg.get("pretrain") or {}
+    loggers = loggers or []
     if N == 0:
-        return {"pretrain_cache": "off"}
+        log.info("pretraining: N = 0 steps, nothing to train")
+        return {"pretrain_cache": "off", "pretrain_curve": []}
     if not settings.get("cache", True):
-        module.optimizer_state = _train(cfg, module, data, stream, 0, N, [])
-        return {"pretrain_cache": "off"}
+        log.info("pretraining %d steps (cache off)", N)
+        curve = _curve(cfg, data, stream, 0, [])
+        module.optimizer_state = _train(cfg, module, data, stream, 0, N, curve, loggers)
+        return {"pretrain_cache": "off", "pretrain_curve": curve[0].rows if curve else []}
     assert data.train_set is not None
     material = trajectory_material(cfg, data.train_set.x, data.train_set.y)
     cache = PretrainCache(cfg.paths.cache_dir, material)
@@ -209,15 +268,33 @@ def pretrain(
     with cache.lock():
         start, entry = _usable_prefix(cfg, module, cache, N)
         callbacks: list[L.Callback] = []
+        rows = cache.load_curve(start) if entry is not None else []
         if entry is not None:
             callbacks.append(RestoreOptimizer(entry["optimizer"]))
             module.optimizer_state = entry["optimizer"]
-        if start < N:
+        if start == N:
+            log.info("pretraining: cache hit, M_%d loaded (cache key %s)", N, cache.key[:12])
+            if curve_settings(cfg)[0]:
+                log_rows(loggers, "pretrain", rows)
+        else:
+            if start:
+                log.info("pretraining %d steps: cached M_%d loaded, from step %d", N, start, start)
+                log_rows(loggers, "pretrain", rows)
+            else:
+                log.info("pretraining %d steps (cache miss, key %s)", N, cache.key[:12])
+            curve = _curve(cfg, data, stream, start, rows)
             saves = save_steps(settings, stream.steps_per_epoch, start, N)
             minutes = settings.get("save_every_minutes")
-            saver = SaveToCache(cache, start, saves, minutes * 60 if minutes else None)
-            module.optimizer_state = _train(
-                cfg, module, data, stream, start, N, [*callbacks, saver]
+            saver = SaveToCache(
+                cache,
+                start,
+                saves,
+                every_seconds=minutes * 60 if minutes else None,
+                curve=curve[0] if curve else None,
             )
+            module.optimizer_state = _train(
+                cfg, module, data, stream, start, N, [*callbacks, *curve, saver], loggers
+            )
+            rows = curve[0].rows if curve else rows
     status = "hit" if start == N else "miss" if start == 0 else f"prefix:{start}"
-    return {"pretrain_cache": status, "pretrain_cache_key": cache.key}
+    return {"pretrain_cache": status, "pretrain_cache_key": cache.key, "pretrain_curve": rows}

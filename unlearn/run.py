@@ -19,6 +19,8 @@ from omegaconf import DictConfig, OmegaConf
 from unlearn import interrupt
 from unlearn.cache import compute_material
 from unlearn.callbacks import HessianSpectrum, Unlearner, UnlearningError, WeightDrift
+from unlearn.callbacks.stop_on_signal import StopOnSignal
+from unlearn.callbacks.training_curve import TrainingCurve
 from unlearn.checkpointing import (
     WindowCheckpoint,
     check_output_dir,
@@ -34,11 +36,19 @@ from unlearn.methods import check_method, check_retain
 from unlearn.metrics import field_metrics
 from unlearn.metrics.report import with_weights
 from unlearn.module import UnlearnModule
+from unlearn.objective import objective_value
 from unlearn.preflight import check_model_fits
-from unlearn.pretrain import PRETRAIN_STREAM, WINDOW_STREAM, make_trainer, pretrain
+from unlearn.pretrain import (
+    PRETRAIN_STREAM,
+    WINDOW_STREAM,
+    curve_settings,
+    make_trainer,
+    pretrain,
+)
 from unlearn.privacy import check_prs, privacy_risk
 from unlearn.results import FinishedRunError, ResultsNotWritten, write_results
 
+log = logging.getLogger(__name__)
 for _name in ("lightning.pytorch", "lightning.fabric", "lightning"):
     logging.getLogger(_name).setLevel(logging.WARNING)
 # Lightning's advice that does not apply here: one loader per phase, metrics sent by callbacks.
@@ -131,23 +141,30 @@ def run(cfg: DictConfig) -> dict[str, Any]:
         check_every=cfg.track_every,  # NaN/inf loss check on GPU: at tracking events only
     )
     check_model_fits(cfg, data, module.net)
+    loggers = _instantiate_dict(cfg.logger)
     # a resumed run's weights come from its window checkpoint: pretraining is not repeated
+    if resume:
+        log.info("resumed at window step %d of %d (pretraining not repeated)", resume.step, t)
     pretrain_info = (
-        resume.extra["pretrain"] if resume else pretrain(cfg, module, data, pre_stream, N)
+        resume.extra["pretrain"] if resume else pretrain(cfg, module, data, pre_stream, N, loggers)
     )
 
     if cfg.window_optimizer == "fresh":  # else the window continues pretraining's state
         module.optimizer_state = None
     callbacks = _instantiate_dict(cfg.callbacks)
+    every, test_every = curve_settings(cfg)
+    if every:  # test accuracy in the window only when asked: its end has its own test
+        curve = TrainingCurve("window", every, 0, data.test_dataloader(), test_every)
+        callbacks.insert(0, curve)
     ckpt = None
     if cfg.get("checkpoint_every"):  # last: it saves what the other callbacks hold at its step
         extra = {"pretrain": pretrain_info}
         ckpt = WindowCheckpoint(checkpoint_dir(out_dir), cfg.checkpoint_every, run_id, extra, start)
         callbacks.append(ckpt)
-    stop = interrupt.StopOnSignal("the window", t, save=ckpt.save_at if ckpt else None)
-    loggers = _instantiate_dict(cfg.logger)
+    stop = StopOnSignal("the window", t, save=ckpt.save_at if ckpt else None)
     module.begin_phase(WINDOW_STREAM)
-    window = make_trainer(cfg, t, [*callbacks, stop], loggers or False)
+    log.info("window: %d steps (twin, σ, drift, e and v tracked)", t)
+    window = make_trainer(cfg, t, [*callbacks, stop], loggers or False, "window", 0)
     with interrupt.deferred():  # a signal stops at the end of a step, after its checkpoint
         window.fit(
             module,
@@ -197,6 +214,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
         "compute": compute_material(str(cfg.trainer.accelerator)),  # what changes the bits
         "config": OmegaConf.to_container(cfg, resolve=True),
         "curves": curves,
+        "window_curve": next((c.rows for c in callbacks if isinstance(c, TrainingCurve)), []),
         **pretrain_info,
         **(unlearner.summary() if unlearner else {}),
     }
@@ -215,6 +233,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
             cfg, data, module.net, unlearner.final_unlearned, unlearner.twin.net,
             unlearner.forget_indices, epochs,
         )  # fmt: skip
+    results["objective"] = objective_value(cfg, results)  # for a searching sweeper
     with interrupt.deferred():  # a signal now waits until the finished results are on disk
         try:
             write_results(out_dir / "results.json", results)

@@ -51,6 +51,15 @@ BATCH = 10**7
 
 # ---------------------------------------------------------------------------- top level
 
+# results.json keys a search may optimise (`objective.metric`)
+OBJECTIVE_METRICS = (
+    "unlearning_error",
+    "verification_error",
+    "weight_drift",
+    "sigma_avg",
+    "test_acc",
+)
+
 
 SIGMA_MODES = ("train", "eval")
 SIGMA_BATCHES = ("current", "fixed")
@@ -126,6 +135,43 @@ class PretrainConf:
 
 
 @dataclass
+class ProgressConf:
+    """What a person watching a run sees (unlearn/callbacks/progress.py)."""
+
+    bar: Any = value(choices=("auto", True, False))  # auto: a bar when stderr is a terminal
+    log_every_s: Optional[float] = value(gt=0, nullable=True, note="(null: no lines)")  # noqa: UP045
+
+
+@dataclass
+class CurvesConf:
+    """Training curves in every logger (unlearn/callbacks/training_curve.py)."""
+
+    every: Optional[int] = step_count(nullable=True, note="(null: no curves)")  # noqa: UP045
+    test_every: Optional[int] = step_count(nullable=True)  # noqa: UP045
+
+
+@dataclass
+class ObjectiveConf:
+    """What `python -m unlearn` returns to a searching sweeper (unlearn/objective.py)."""
+
+    metric: Optional[str] = value(  # noqa: UP045
+        choices=OBJECTIVE_METRICS, nullable=True, note="(null: return nothing)"
+    )
+    max_acc_drop: Optional[float] = value(ge=0, nullable=True)  # noqa: UP045
+
+
+@dataclass
+class DebugConf:
+    """debug=fast: any preset for a few steps on a tiny subset (unlearn/debug.py)."""
+
+    steps: int = step_count(ge=2)
+    batch_size: int = value(ge=1, le=BATCH)
+    train_subset: int = value(ge=1, le=SIZE)
+    test_subset: int = value(ge=1, le=SIZE)
+    sigma_max_iter: int = value(ge=1, le=10**6)
+
+
+@dataclass
 class PathsConf:
     root_dir: str = value(nonempty=True)
     output_dir: str = value(nonempty=True)
@@ -169,6 +215,10 @@ class Config:
     metrics: MetricsConf = field(default_factory=MetricsConf)
     pretrain: PretrainConf = field(default_factory=PretrainConf)
     spectrum: SpectrumConf = field(default_factory=SpectrumConf)
+    progress: ProgressConf = field(default_factory=ProgressConf)
+    curves: CurvesConf = field(default_factory=CurvesConf)
+    objective: ObjectiveConf = field(default_factory=ObjectiveConf)
+    debug: Optional[DebugConf] = None  # noqa: UP045
 
     RULES: ClassVar[tuple[Rule, ...]] = (
         one_of("N", "N_epochs", "steps or epochs"),
@@ -459,11 +509,16 @@ class WandbLoggerConf:
     project: str = value(nonempty=True)
     mode: str = value(choices=WANDB_MODES)
     save_dir: str = value(nonempty=True)
+    entity: Optional[str] = value(nonempty=True, nullable=True)  # noqa: UP045 (null: your default)
     group: Optional[str] = MISSING  # noqa: UP045
     name: Optional[str] = MISSING  # noqa: UP045
     notes: Optional[str] = MISSING  # noqa: UP045
     tags: list[str] = MISSING
     job_type: str = MISSING
+    id: Optional[str] = None  # noqa: UP045 (null: derived from the job, so a rerun resumes it)
+    resume: Optional[str] = value(  # noqa: UP045
+        default="allow", choices=("allow", "must", "never", "auto"), nullable=True
+    )
 
 
 @dataclass

@@ -1,26 +1,39 @@
-"""W&B for one job: named after the job, grouped by its sweep, finished whatever happens.
+"""W&B for one job: named after its overrides, tagged and grouped by its sweep, resumed
+after a crash, finished whatever happens.
 
-Lightning's `WandbLogger` (conf/logger/wandb.yaml) opens the W&B run lazily, when the
-window starts logging, so a config error never leaves files behind, and streams the
-curves (σ, drift, e, v) as they are measured. What only the end knows is added here:
-the resolved config, the summary metrics and results.json; a run that failed or
-diverged before the window gets a W&B run of its own that records its status. Then
-`wandb.finish()` always runs, so the jobs of a multirun never pile into one W&B run.
+The logger (`unlearn.wandb_logger.WandbLogger`, conf/logger/wandb.yaml) opens the W&B run
+lazily, when the first metric is logged, so a config error never leaves files behind, and
+streams the curves (training, σ, drift, e, v) as they are measured. Before the job,
+`prepare` fills in what the config leaves null:
+
+- ``name``: the job's own overrides, short (``gamma=5,N_epochs=10``; a sweep's shared
+  ones left out), ``notes``: all of them;
+- ``group``: ``<sweep>/<time>``, the sweep folder's last two parts;
+- ``tags``: ``sweep:<name>``, ``method:<unlearn.method>``, ``data:<option>``, ``model:<option>``
+  beside the config's own;
+- ``id``: a digest of the output folder and the config, with ``resume: allow``, so a job
+  rerun after a crash logs into the same W&B run (offline: `wandb sync` appends it).
+
+What only the end knows is added by `finish`: the resolved config, the summary metrics
+and a copy of results.json (a file, not a symlink, so a sweep copied off an offline node
+syncs whole); a run that failed or diverged before logging gets a W&B run of its own.
+Then `wandb.finish()` always runs, so the jobs of a multirun never pile into one run.
 
 Offline mode (the default) needs no account and no network: the files go to
-``<output_dir>/wandb/``, and ``wandb sync <output_dir>/wandb/offline-run-*`` uploads later.
+``<output_dir>/wandb/``; ``python -m unlearn.sync SWEEP_DIR`` uploads them all later.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 import os
+import shutil
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lightning.pytorch.loggers import WandbLogger as LightningWandbLogger
 from omegaconf import DictConfig, OmegaConf, open_dict
 
 if TYPE_CHECKING:
@@ -31,15 +44,56 @@ log = logging.getLogger(__name__)
 # WandbLogger arguments that wandb.init does not take (or takes under another name)
 _LOGGER_ONLY = ("_target_", "log_model", "prefix", "checkpoint_name", "experiment", "offline")
 _LOGGER_ONLY += ("add_file_policy", "anonymous", "save_dir", "version")
+NAME_LENGTH = 120  # W&B shows names up to 128 characters
+# a sweep's overrides that say where or how it runs, not what a job is
+_NOT_IN_NAMES = ("hydra.", "hydra/", "+sweep", "sweep", "logger", "paths.", "progress.")
 
 
-class WandbLogger(LightningWandbLogger):
-    """Lightning's W&B logger without its ``anonymous=None`` argument, about which W&B
-    prints a deprecation warning at the top of every run."""
+def __getattr__(name: str) -> Any:
+    if name == "WandbLogger":  # the class moved to unlearn.wandb_logger (it needs Lightning)
+        from unlearn.wandb_logger import WandbLogger
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._wandb_init.pop("anonymous", None)
+        return WandbLogger
+    raise AttributeError(name)
+
+
+def fast_settings() -> Any:
+    """`wandb.Settings` without what these runs do not use, which costs seconds per init:
+    system-metrics sampling, machine and git metadata, console capture, code saving."""
+    import wandb
+
+    return wandb.Settings(
+        x_disable_stats=True,
+        x_disable_meta=True,
+        x_disable_machine_info=True,
+        x_save_requirements=False,
+        console="off",
+        disable_git=True,
+        disable_code=True,
+        save_code=False,
+        disable_job_creation=True,
+    )
+
+
+def warm_up(cfg: DictConfig) -> None:
+    """Import what `wandb.init` imports, before torch, when the job will use W&B: W&B
+    builds its pydantic models (docstrings read from source) as it imports them, which
+    takes seconds once torch and Lightning fill `sys.modules` and about one second before
+    (docs/running.md). Called by the preflight, once the config is known to be good."""
+    if enabled(cfg) and "torch" not in sys.modules and "wandb" not in sys.modules:
+        os.environ.setdefault("WANDB_SILENT", "true")
+        import wandb.apis.public  # noqa: F401  (what wandb.init imports: ~300 modules)
+        import wandb.sdk.launch.inputs.internal  # noqa: F401
+        import wandb.sdk.wandb_init  # noqa: F401
+
+        fast_settings()
+
+
+def define_metrics(run: Any) -> None:
+    """Each phase's curve against its own step (``pretrain/step``, ``window/step``)."""
+    for phase in ("pretrain", "window"):
+        run.define_metric(f"{phase}/step")
+        run.define_metric(f"{phase}/*", step_metric=f"{phase}/step")
 
 
 def enabled(cfg: DictConfig) -> bool:
@@ -49,15 +103,61 @@ def enabled(cfg: DictConfig) -> bool:
 
 
 def group_name(ctx: JobContext) -> str | None:
-    """A multirun's W&B group: its sweep folder, which names the sweep and when it ran."""
+    """A multirun's W&B group: ``<sweep>/<time>``, the last two parts of its sweep folder."""
     if not ctx.multirun:
         return None
-    text = str(ctx.sweep_dir or ctx.sweep or "multirun")
-    return text if ctx.sweep is None or ctx.sweep in text else f"{ctx.sweep}:{text}"
+    if not ctx.sweep_dir:
+        return ctx.sweep or "multirun"
+    parts = Path(ctx.sweep_dir).parts[-2:]
+    text = "/".join(parts)
+    return text if ctx.sweep is None or ctx.sweep in text else f"{ctx.sweep}/{parts[-1]}"
+
+
+def run_name(overrides: tuple[str, ...] | list[str]) -> str | None:
+    """A job's name from what makes it this job: ``cifar10_resnet18,gamma=5,N_epochs=10``."""
+    parts = []
+    for o in overrides:
+        key, _, value = o.partition("=")
+        key = key.lstrip("+~")
+        if not value or key.startswith(_NOT_IN_NAMES) or key in ("sweep", "logger"):
+            continue
+        parts.append(value if key == "experiment" else f"{key}={value}")
+    name = ",".join(parts)
+    return name[:NAME_LENGTH] or None
+
+
+def run_tags(cfg: DictConfig, ctx: JobContext) -> list[str]:
+    """``sweep:``, ``method:``, ``data:`` and ``model:`` tags (group options where known)."""
+    choices = dict(ctx.choices)
+    method = OmegaConf.select(cfg, "unlearn.method", default=None)
+    data = choices.get("data") or OmegaConf.select(cfg, "data.dataset", default=None)
+    data = data or _target_name(cfg, "data")
+    model = choices.get("model") or _target_name(cfg, "model")
+    tags = [f"sweep:{ctx.sweep}" if ctx.sweep else None, f"method:{method}" if method else None]
+    tags += [f"data:{data}" if data else None, f"model:{model}" if model else None]
+    return [t[:64] for t in tags if t]  # W&B caps a tag at 64 characters
+
+
+def _target_name(cfg: DictConfig, key: str) -> str | None:
+    target = OmegaConf.select(cfg, f"{key}._target_", default=None)
+    name = str(target).rsplit(".", 1)[-1].lower() if target else ""
+    return name.removesuffix("datamodule") or None
+
+
+def run_id(cfg: DictConfig) -> str:
+    """A W&B run id that a rerun of the same job (same folder, same config) finds again."""
+    where = str(Path(str(cfg.paths.output_dir)).resolve())
+    try:
+        from unlearn.checkpointing import identity
+
+        what = identity(cfg)
+    except Exception:  # noqa: BLE001 (a config that does not resolve: the folder alone)
+        what = ""
+    return hashlib.sha256(f"{where}|{what}".encode()).hexdigest()[:16]
 
 
 def prepare(cfg: DictConfig, ctx: JobContext) -> None:
-    """Name the W&B run after its job and group it by its sweep, unless the config does."""
+    """Name, group, tag and id the job's W&B run, where the config leaves them null."""
     if not enabled(cfg):
         return
     os.environ.setdefault("WANDB_SILENT", "true")
@@ -66,9 +166,12 @@ def prepare(cfg: DictConfig, ctx: JobContext) -> None:
         if node.get("group") is None:
             node.group = group_name(ctx)
         if node.get("name") is None and ctx.multirun:
-            node.name = f"{ctx.sweep or 'job'}-{ctx.job_num}"
+            node.name = run_name(ctx.overrides) or f"{ctx.sweep or 'job'}-{ctx.job_num}"
         if node.get("notes") is None and ctx.overrides:
             node.notes = " ".join(ctx.overrides)
+        node.tags = [*node.get("tags", []), *(t for t in run_tags(cfg, ctx) if t not in node.tags)]
+        if node.get("id") is None:
+            node.id = run_id(cfg)
 
 
 def init_kwargs(cfg: DictConfig) -> dict[str, Any]:
@@ -79,8 +182,17 @@ def init_kwargs(cfg: DictConfig) -> dict[str, Any]:
     kwargs["dir"] = node.get("save_dir") or node.get("dir") or cfg.paths.output_dir
     if node.get("version"):
         kwargs["id"] = node["version"]
+    kwargs["settings"] = fast_settings()
     Path(kwargs["dir"]).mkdir(parents=True, exist_ok=True)
     return kwargs
+
+
+def copy_into(run: Any, path: Path, name: str | None = None) -> None:
+    """Put a copy of `path` among the run's files (W&B's own `save` makes a symlink, which
+    breaks when a sweep is copied off an offline node to sync elsewhere)."""
+    target = Path(run.dir) / (name or path.name)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(path, target)
 
 
 def summary_metrics(results: dict[str, Any]) -> dict[str, Any]:
@@ -119,7 +231,7 @@ def finish(cfg: DictConfig, results: dict[str, Any] | None) -> None:
             run.summary.update(summary_metrics(results))
             out_dir = Path(cfg.paths.output_dir)
             if (out_dir / "results.json").exists():
-                run.save(str(out_dir / "results.json"), base_path=str(out_dir), policy="now")
+                copy_into(run, out_dir / "results.json")
     except Exception:  # noqa: BLE001
         log.exception("W&B: could not record the job's summary")
     finally:

@@ -10,7 +10,11 @@ grid's), so with no ``grids`` it launches what BasicSweeper would.
 Before launching, it writes ``jobs.json`` into the sweep folder: every job's number and
 overrides, so that an analysis can tell a job that has not finished from one that was
 never asked for. A job that fails does not stop the later batches; the sweep raises
-the first failure once every batch has run.
+the first failure once every batch has run. Except when the failure is the machine's:
+the first ``probe_jobs`` jobs run first, and when every one of them failed with the same
+environment problem (results.json ``"environment": true``: missing data, no GPU, an
+unreachable hub) the sweep stops there with that one line and exit status 2, instead of
+failing its other jobs one by one.
 
 Example (a sweep config, ``# @package _global_``)::
 
@@ -54,6 +58,7 @@ class UnionSweeperConf:
     max_batch_size: Optional[int] = None  # noqa: UP045
     params: Optional[Dict[str, str]] = None  # noqa: UP006, UP045
     grids: Optional[List[Dict[str, Any]]] = None  # noqa: UP006, UP045
+    probe_jobs: int = 2  # jobs run first; all failing alike for the environment stops it
 
 
 ConfigStore.instance().store(
@@ -75,6 +80,50 @@ def expand(
         lines = [f"{k}={v}" for k, v in merged.items()] + list(arguments)
         jobs += BasicSweeper.split_arguments(parser.parse_overrides(lines), None)[0]
     return jobs
+
+
+def environment_failure(returns: Sequence[JobReturn]) -> Optional[str]:  # noqa: UP045
+    """The one reason, when every job in `returns` failed with the same environment
+    problem (as its results.json says); None otherwise."""
+    reasons = set()
+    for ret in returns:
+        results = _results_of(ret)
+        if not results or results.get("status") != "failed" or not results.get("environment"):
+            return None
+        reasons.add(str(results.get("reason", "")))
+    return reasons.pop() if len(reasons) == 1 else None
+
+
+def _results_of(ret: JobReturn) -> Optional[Dict[str, Any]]:  # noqa: UP006, UP045
+    out = OmegaConf.select(ret.hydra_cfg or {}, "hydra.runtime.output_dir", default=None)
+    try:
+        return json.loads((Path(str(out)) / "results.json").read_text()) if out else None
+    except (OSError, ValueError):
+        return None
+
+
+def compose_once(config_loader: Any) -> Dict[Any, Any]:  # noqa: UP006
+    """Make `config_loader` compose each job once: Hydra's sweeper composes every job to
+    validate it and then the launcher composes it again (grid160: 2 × 160 compositions
+    before and while running). The validated config is kept and handed to the launcher's
+    call for the same overrides. Returns the store (emptied by each launch). For Hydra's
+    in-process launcher only: one that ships the loader to workers would ship the store."""
+    if getattr(config_loader, "_unlearn_compose_once", None) is not None:
+        return config_loader._unlearn_compose_once
+    original = config_loader.load_sweep_config
+    store: Dict[Any, Any] = {}  # noqa: UP006
+
+    def load_sweep_config(master_config: Any, sweep_overrides: List[str]) -> Any:  # noqa: UP006
+        key = tuple(sweep_overrides)
+        if key in store:
+            return store.pop(key)
+        cfg = original(master_config, sweep_overrides)
+        store[key] = cfg
+        return cfg
+
+    config_loader.load_sweep_config = load_sweep_config
+    config_loader._unlearn_compose_once = store
+    return store
 
 
 def write_jobs(sweep_dir: Path, jobs: Sequence[Sequence[str]]) -> None:
@@ -108,15 +157,19 @@ class UnionSweeper(BasicSweeper):
         max_batch_size: int | None = None,
         params: dict[str, str] | None = None,
         grids: list[dict[str, str]] | None = None,
+        probe_jobs: int = 2,
     ) -> None:
         super().__init__(max_batch_size=max_batch_size, params=params)
         self.grids = [dict(g) for g in grids] if grids else None
+        self.probe_jobs = max(0, int(probe_jobs))
 
     def sweep(self, arguments: list[str]) -> Any:
         assert self.config is not None and self.launcher is not None
         assert self.hydra_context is not None
         jobs = expand(self.params, self.grids, arguments, self.hydra_context.config_loader)
-        self.overrides = list(self.split_overrides_to_chunks(jobs, self.max_batch_size))
+        probe = self.probe_jobs if len(jobs) > self.probe_jobs else 0
+        self.overrides = [jobs[:probe]] if probe else []
+        self.overrides += list(self.split_overrides_to_chunks(jobs[probe:], self.max_batch_size))
         sweep_dir = Path(self.config.hydra.sweep.dir)
         sweep_dir.mkdir(parents=True, exist_ok=True)
         OmegaConf.save(self.config, sweep_dir / "multirun.yaml")
@@ -126,13 +179,26 @@ class UnionSweeper(BasicSweeper):
         returns: list[Sequence[JobReturn]] = []
         failed: list[JobReturn] = []
         first = 0
+        # in-process launchers only: joblib and submitit pickle the loader to their workers
+        in_process = type(self.launcher).__name__ == "BasicLauncher"
+        composed = compose_once(self.hydra_context.config_loader) if in_process else {}
         while not self.is_done():
             batch = self.get_job_batch()
             tic = time.perf_counter()
             self.validate_batch_is_legal(batch)
             log.debug("validated %d jobs in %.2f s", len(batch), time.perf_counter() - tic)
             results = self.launcher.launch(batch, initial_job_idx=first)
+            composed.clear()  # a launcher that composes elsewhere (joblib, SLURM) left them
             failed += [r for r in results if r.status == JobStatus.FAILED]
+            if first == 0 and probe and len(batch) == probe:
+                reason = environment_failure(results)
+                if reason is not None:
+                    print(
+                        f"error: sweep stopped: its first {probe} jobs failed alike, "
+                        f"for the environment: {reason}",
+                        file=sys.stderr,
+                    )
+                    sys.exit(2)
             first += len(batch)
             returns.append(results)
         if failed:

@@ -21,6 +21,7 @@ from unlearn.config import ConfigError
 from unlearn.data.arrays import ArrayDataModule, IndexedArrays
 from unlearn.data.npz import check_image_arrays, load_image_npz
 from unlearn.data.subset import subset_indices
+from unlearn.errors import EnvironmentProblem
 from unlearn.hub import reachable
 
 NUM_CLASSES = {"cifar10": 10, "cifar100": 100}
@@ -35,11 +36,11 @@ def _torchvision_arrays(dataset: str, data_dir: str, download: bool) -> dict[str
         sets = [cls(data_dir, train=train, download=False) for train in (True, False)]
     except RuntimeError:  # "Dataset not found or corrupted"
         if not download:
-            raise ConfigError(
+            raise EnvironmentProblem(
                 f"data.data_dir={data_dir!r}: no {dataset} there and data.download=false; {hint}"
             ) from None
         if not reachable(cls.url):
-            raise ConfigError(
+            raise EnvironmentProblem(
                 f"data.data_dir={data_dir!r}: no {dataset} there and "
                 f"{urlsplit(cls.url).netloc} is unreachable (no network?); {hint}"
             ) from None
@@ -47,7 +48,7 @@ def _torchvision_arrays(dataset: str, data_dir: str, download: bool) -> dict[str
             Path(data_dir).mkdir(parents=True, exist_ok=True)
             sets = [cls(data_dir, train=train, download=True) for train in (True, False)]
         except Exception as err:  # noqa: BLE001 - a failed download is the user's to fix
-            raise ConfigError(
+            raise EnvironmentProblem(
                 f"data.data_dir={data_dir!r}: downloading {dataset} failed "
                 f"({type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}); {hint}"
             ) from None

@@ -24,6 +24,7 @@ from unlearn.config import ConfigError
 from unlearn.data.arrays import ArrayDataModule, IndexedArrays
 from unlearn.data.encode import frozen_features, tokenize
 from unlearn.data.subset import subset_indices
+from unlearn.errors import EnvironmentProblem
 from unlearn.hub import reachable
 
 Rows = dict[str, tuple[list[str], list[int]]]
@@ -34,7 +35,7 @@ def read_jsonl(path: str) -> Rows:
     """{split: (texts, labels)} from a JSON-lines file, every line checked."""
     file = Path(path).expanduser()
     if not file.is_file():
-        raise ConfigError(f"data.jsonl={path!r}: no such file; allowed {LOCAL_HINT}")
+        raise EnvironmentProblem(f"data.jsonl={path!r}: no such file; allowed {LOCAL_HINT}")
     with file.open("rb") as f:
         gzipped = f.read(2) == b"\x1f\x8b"
     rows: Rows = {"train": ([], []), "test": ([], [])}

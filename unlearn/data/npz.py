@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from unlearn.config import ConfigError
+from unlearn.errors import EnvironmentProblem
 
 KEYS = ("x_train", "y_train", "x_test", "y_test")
 ALLOWED = "a .npz with uint8 x_train/x_test of shape (n, 32, 32, 3) and integer y_train/y_test (n,)"
@@ -48,7 +49,7 @@ def load_image_npz(path: str, num_classes: int) -> dict[str, np.ndarray]:
     """The four arrays of the file at `path`, checked (see `check_image_arrays`)."""
     file = Path(path).expanduser()
     if not file.is_file():
-        raise _fail(path, "no such file")
+        raise EnvironmentProblem(str(_fail(path, "no such file")))
     try:
         with np.load(file, allow_pickle=False) as npz:
             missing = [k for k in KEYS if k not in npz.files]

@@ -1,0 +1,56 @@
+"""``debug=fast``: shrink whatever the config says to a few steps on a tiny subset.
+
+A preset (``+experiment=cifar10_resnet18``) comes after the config's own defaults list, so
+a config group could not override its step counts; the `debug` node (conf/debug/fast.yaml)
+is applied here instead, after composition, where a command line's config is made ready to
+run (`unlearn.preflight.compose_run` and each job, `unlearn.job.run_job`; in-process
+callers of `unlearn.run.run` call it themselves). Keys the command line gave are left alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from omegaconf import DictConfig, open_dict
+
+
+def apply_debug(cfg: DictConfig, given: Iterable[str] = ()) -> None:
+    """Shrink `cfg` in place as its `debug` node says (nothing when it is null)."""
+    node = cfg.get("debug")
+    if not node:
+        return
+    given = {g.lstrip("+~") for g in given}
+    steps = int(node.steps)
+    sets = {
+        "N": steps,
+        "N_epochs": None,
+        "t": steps,
+        "t_epochs": None,
+        "track_every": max(1, steps // 2),
+        "verify_every": max(1, steps // 2),
+        "checkpoint_every": None,
+        "batch_size": min(int(cfg.batch_size), int(node.batch_size)),
+        "pretrain_batch_size": min(int(cfg.pretrain_batch_size), int(node.batch_size)),
+        "sigma.max_iter": min(int(cfg.sigma.max_iter), int(node.sigma_max_iter)),
+    }
+    for key in ("train_subset", "test_subset"):
+        if key in cfg.data:
+            current = cfg.data[key]
+            sets[f"data.{key}"] = min(int(current or node[key]), int(node[key]))
+    skip = set(given)
+    if {"N", "N_epochs"} & given:
+        skip |= {"N", "N_epochs"}
+    if {"t", "t_epochs"} & given:
+        skip |= {"t", "t_epochs"}
+    with open_dict(cfg):
+        for key, value in sets.items():
+            if key not in skip:
+                _set(cfg, key, value)
+
+
+def _set(cfg: DictConfig, key: str, value: object) -> None:
+    node = cfg
+    *parents, leaf = key.split(".")
+    for part in parents:
+        node = node[part]
+    node[leaf] = value
