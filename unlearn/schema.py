@@ -23,6 +23,8 @@ from typing import Any, Optional
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING, DictConfig, ListConfig, OmegaConf
 
+from unlearn.fields import value
+
 # ---------------------------------------------------------------------------- top level
 
 
@@ -183,6 +185,7 @@ class ImageNetConf:
     _target_: str = MISSING
     num_classes: int = MISSING
     in_channels: int = MISSING
+    width: int = value(ge=1)  # channels of the first stage; 64 = the paper's models
 
 
 @dataclass
