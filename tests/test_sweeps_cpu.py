@@ -92,3 +92,17 @@ def test_make_reproduce_cpu_dry_run_lists_every_cpu_job_with_its_data_and_sigma(
     expected = [job for name in EXPECTED for job in list_jobs(name, extra)]
     assert sorted(ln.split() for ln in proc.stdout.splitlines()) == sorted(expected)
     assert len(expected) == sum(EXPECTED.values()) == 78
+
+
+def test_preflight_checks_a_sweeps_own_experiments_with_the_command_line(tmp_path):
+    """``-m +sweep=NAME data.npz=PATH``: data.npz exists only once the sweep's +experiment
+    picked CIFAR, so the preflight checks the sweep's jobs, not the bare command line."""
+    from paper_fakes import write_cifar_npz
+
+    from unlearn.config import ConfigError
+    from unlearn.preflight import preflight
+
+    npz = write_cifar_npz(tmp_path / "c10.npz", 10, n_train=200, n_test=6)
+    assert preflight(["-m", "+sweep=table4_cpu", f"data.npz={npz}"]) is None
+    with pytest.raises(ConfigError, match=r"^data.npz='/no/such.npz': no such file"):
+        preflight(["-m", "+sweep=fig11_gamma_cpu", "data.npz=/no/such.npz"])

@@ -299,6 +299,22 @@ def preflight(argv: list[str]) -> dict | None:
             ) from err
     if not multirun:
         return check_run(compose_run(overrides, name), data_cache)
-    for combo in expand(overrides):
+    for combo in _sweep_jobs(overrides) or expand(overrides):
         check_run(compose_run(combo, name), data_cache, output_dir=False)
     return None
+
+
+def _sweep_jobs(overrides: list[str]) -> list[list[str]] | None:
+    """With ``+sweep=NAME``: the first job of each experiment the sweep runs (its file may
+    pick ``+experiment``, which keys such as ``data.npz`` need); None without a sweep."""
+    names = [o.split("=", 1)[1] for o in overrides if o.lstrip("+").startswith("sweep=")]
+    if not names:
+        return None
+    from unlearn.sweeps import list_jobs
+
+    rest = [o for o in overrides if not o.lstrip("+").startswith("sweep=")]
+    firsts: dict[str, list[str]] = {}
+    for job in list_jobs(names[0], rest):
+        experiment = next((o for o in job if o.lstrip("+").startswith("experiment=")), "")
+        firsts.setdefault(experiment, job)
+    return list(firsts.values())

@@ -27,6 +27,7 @@ from unlearn.checkpointing import (
 )
 from unlearn.config import check_data, check_window, resolve_steps, validate
 from unlearn.data.arrays import ArrayDataModule
+from unlearn.determinism import prepare as prepare_determinism
 from unlearn.forget import check_forget
 from unlearn.methods import check_method
 from unlearn.module import UnlearnModule
@@ -79,6 +80,7 @@ def _last(values: list[float]) -> float:
 def run(cfg: DictConfig) -> dict[str, Any]:
     """Run one job and return what it measured (also written to `paths.output_dir`)."""
     start = time.perf_counter()
+    prepare_determinism()  # cuBLAS's reproducible workspace, before any CUDA work
     validate(cfg)
     check_method(cfg)
     out_dir = Path(cfg.paths.output_dir)
