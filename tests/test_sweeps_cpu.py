@@ -40,6 +40,15 @@ def test_cpu_grid_lists_its_jobs_once_each_on_the_cpu_presets(name, tmp_path):
         assert cfg.trainer.accelerator == "cpu" and cfg.model.width == 16
 
 
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_the_sweeps_base_config_takes_data_npz_from_the_command_line(name):
+    """Hydra composes the multirun's base config (no job's +experiment yet) with the
+    command line, so the sweep itself picks CIFAR-10 for data.npz=PATH to exist there."""
+    with initialize_config_dir(version_base="1.3", config_dir=str(CONF_DIR)):
+        cfg = compose("config", [f"+sweep={name}", "data.npz=/path/to/cifar10.npz"])
+    assert cfg.data.dataset == "cifar10" and cfg.data.npz == "/path/to/cifar10.npz"
+
+
 def test_table4_cpu_is_gamma_by_n_with_the_cache_between_ns():
     jobs = [knobs(j) for j in list_jobs("table4_cpu")]
     cells = Counter((j["experiment"], j["gamma"], j["N_epochs"]) for j in jobs)
