@@ -115,3 +115,5 @@ def test_preflight_checks_a_sweeps_own_experiments_with_the_command_line(tmp_pat
     assert preflight(["-m", "+sweep=table4_cpu", f"data.npz={npz}"]) is None
     with pytest.raises(ConfigError, match=r"^data.npz='/no/such.npz': no such file"):
         preflight(["-m", "+sweep=fig11_gamma_cpu", "data.npz=/no/such.npz"])
+    with pytest.raises(ConfigError, match=r"^lr=-1"):  # every swept value is still checked
+        preflight(["-m", "+sweep=fig9_t_cpu", f"data.npz={npz}", "seed=0,1", "lr=0.1,-1"])

@@ -305,16 +305,19 @@ def preflight(argv: list[str]) -> dict | None:
 
 
 def _sweep_jobs(overrides: list[str]) -> list[list[str]] | None:
-    """With ``+sweep=NAME``: the first job of each experiment the sweep runs (its file may
-    pick ``+experiment``, which keys such as ``data.npz`` need); None without a sweep."""
+    """With ``+sweep=NAME``: the sweep's own jobs (its file may pick ``+experiment``, which
+    keys such as ``data.npz`` need), as few as cover every value of every key once;
+    None without a sweep."""
     names = [o.split("=", 1)[1] for o in overrides if o.lstrip("+").startswith("sweep=")]
     if not names:
         return None
     from unlearn.sweeps import list_jobs
 
     rest = [o for o in overrides if not o.lstrip("+").startswith("sweep=")]
-    firsts: dict[str, list[str]] = {}
+    seen: set[str] = set()
+    covering = []
     for job in list_jobs(names[0], rest):
-        experiment = next((o for o in job if o.lstrip("+").startswith("experiment=")), "")
-        firsts.setdefault(experiment, job)
-    return list(firsts.values())
+        if not set(job) <= seen:
+            covering.append(job)
+            seen |= set(job)
+    return covering
