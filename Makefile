@@ -71,7 +71,7 @@ CPU_SWEEPS := table4_cpu fig9_t_cpu fig11_gamma_cpu grid160_cpu table3_l2_cpu
 CPU_JOBS ?= 2
 CPU_ARGS = $(if $(CIFAR_NPZ),data.npz=$(CIFAR_NPZ)) $(if $(SIGMA),sigma=$(SIGMA)) logger=csv $(ARGS)
 
-reproduce-cpu: ## Paper grids on real CIFAR-10, 2 CPU cores, ~80 min cold (CIFAR_NPZ=PATH, SIGMA=reference, DRY_RUN=1)
+reproduce-cpu: ## Paper grids on real CIFAR-10, 2 CPU cores, ~1 h cold (CIFAR_NPZ=PATH, SIGMA=reference, DRY_RUN=1)
 ifneq ($(DRY),)
 	@for s in $(CPU_SWEEPS); do $(PY) -m unlearn.sweeps $$s $(CPU_ARGS) || exit 1; done
 else
