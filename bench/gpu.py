@@ -37,7 +37,7 @@ EPOCH = 50_000
 MODELS = {
     "resnet18": ResNet18,
     "vgg19": VGG19,
-    "small_cnn": lambda num_classes: SmallCNN(num_classes, in_channels=3),  # smoke runs only
+    "small_cnn": lambda num_classes, width: SmallCNN(num_classes, 3, width),  # smoke runs only
 }
 
 
@@ -63,7 +63,7 @@ class CudaStepTimer(L.Callback):
 
 
 def per_step(
-    model: str, batch: int, mode: str, steps: int, device: str, skip: int
+    model: str, batch: int, mode: str, steps: int, device: str, skip: int, width: int = 64
 ) -> tuple[float, int]:
     """Seconds per step, and the σ events inside the run (tracking mode only)."""
     n = max(batch * (steps + 1), 1024)
@@ -71,7 +71,8 @@ def per_step(
     data = IndexedArrays(
         torch.randn(n, 3, 32, 32, generator=g), torch.randint(0, 10, (n,), generator=g)
     )
-    work = Workload(model, lambda: MODELS[model](num_classes=10), data, batch, lr=0.01)
+    make = lambda: MODELS[model](num_classes=10, width=width)  # noqa: E731
+    work = Workload(model, make, data, batch, lr=0.01)
     callbacks: list[L.Callback] = []
     if mode in ("twin", "twin+tracking"):
         callbacks.append(Unlearner(verify_every=100))
@@ -99,36 +100,46 @@ def per_step(
     )
 
 
+def timings(
+    models: list[str], steps: int, device: str, skip: int, width: int = 64, label: str = ""
+) -> dict[str, dict[str, float]]:
+    """Seconds per step and per 50,000-image epoch for each model × batch 32/128 × mode."""
+    table = {}
+    for model in models:
+        for batch in (32, 128):
+            twin_s = 0.0
+            for mode in ("plain", "twin", "twin+tracking"):
+                s, events = per_step(model, batch, mode, steps, device, skip, width)
+                if mode == "twin":
+                    twin_s = s
+                if events:  # C = cost per σ event; real runs have one every 400 steps
+                    cost = (s - twin_s) * (steps - skip) / events
+                    s = twin_s + cost / 400
+                epoch = s * math.ceil(EPOCH / batch)
+                table[f"{model}/b{batch}/{mode}"] = {"s_per_step": s, "s_per_epoch": epoch}
+                print(
+                    f"{label}  {model:8s} b={batch:<3d} {mode:14s} {s * 1e3:8.2f} ms/step"
+                    f"  {epoch:8.1f} s/epoch",
+                    flush=True,
+                )
+    return table
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--steps", type=int, default=200)
     ap.add_argument("--skip", type=int, default=10)
     ap.add_argument("--device", default="cuda")
     ap.add_argument("--models", default="resnet18,vgg19")
+    ap.add_argument("--width", type=int, default=64, help="model.width (64: the paper's)")
     ap.add_argument("--out", default=str(HERE / "gpu_results.json"))
     args = ap.parse_args()
     skip = min(args.skip, args.steps // 2)
     name = torch.cuda.get_device_name() if args.device == "cuda" else "cpu"
-    table = {}
-    for model in args.models.split(","):
-        for batch in (32, 128):
-            twin_s = 0.0
-            for mode in ("plain", "twin", "twin+tracking"):
-                s, events = per_step(model, batch, mode, args.steps, args.device, skip)
-                if mode == "twin":
-                    twin_s = s
-                if events:  # C = cost per σ event; real runs have one every 400 steps
-                    cost = (s - twin_s) * (args.steps - skip) / events
-                    s = twin_s + cost / 400
-                epoch = s * math.ceil(EPOCH / batch)
-                table[f"{model}/b{batch}/{mode}"] = {"s_per_step": s, "s_per_epoch": epoch}
-                print(
-                    f"{name}  {model:8s} b={batch:<3d} {mode:14s} {s * 1e3:8.2f} ms/step"
-                    f"  {epoch:8.1f} s/epoch",
-                    flush=True,
-                )
-    out = {"device": name, "steps": args.steps, "per_epoch": table}
-    if {"resnet18", "vgg19"} <= set(args.models.split(",")):
+    models = args.models.split(",")
+    table = timings(models, args.steps, args.device, skip, args.width, name)
+    out = {"device": name, "steps": args.steps, "width": args.width, "per_epoch": table}
+    if {"resnet18", "vgg19"} <= set(models):
         from grid_cost import project
 
         out["grid160"] = project(table)

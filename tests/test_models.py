@@ -27,6 +27,57 @@ def test_parameter_counts_and_outputs(cls, classes, params):
     assert net(torch.randn(2, 3, 32, 32)).shape == (2, classes)
 
 
+def _resnet18_count(w: int, classes: int = 10) -> int:
+    """ResNet-18's parameters by hand: convs without bias, BN affine (2 per channel)."""
+    total = 3 * w * 9 + 2 * w  # stem
+    cin = w
+    for cout, stride in ((w, 1), (2 * w, 2), (4 * w, 2), (8 * w, 2)):
+        for block_in, block_stride in ((cin, stride), (cout, 1)):
+            total += block_in * cout * 9 + cout * cout * 9 + 4 * cout
+            if block_stride != 1 or block_in != cout:
+                total += block_in * cout + 2 * cout  # 1×1 projection + BN
+        cin = cout
+    return total + 8 * w * classes + classes
+
+
+def _vgg19_count(w: int, classes: int = 10) -> int:
+    """VGG-19-BN's parameters by hand: 16 convs with bias, BN affine, one linear layer."""
+    widths = [w] * 2 + [2 * w] * 2 + [4 * w] * 4 + [8 * w] * 8
+    total, cin = 0, 3
+    for cout in widths:
+        total += cin * cout * 9 + cout + 2 * cout
+        cin = cout
+    return total + 8 * w * classes + classes
+
+
+@pytest.mark.parametrize("width", [8, 16, 32, 64])
+def test_width_scales_every_stage_and_64_is_the_paper_model(width):
+    for cls, by_hand, paper in (
+        (ResNet18, _resnet18_count, 11_173_962),
+        (VGG19, _vgg19_count, 20_040_522),
+    ):
+        net = cls(num_classes=10, width=width)
+        assert sum(p.numel() for p in net.parameters()) == by_hand(width)
+        convs = [m for m in net.modules() if isinstance(m, nn.Conv2d)]
+        assert convs[0].out_channels == width and max(c.out_channels for c in convs) == 8 * width
+        assert net(torch.randn(2, 3, 32, 32)).shape == (2, 10)
+        if width == 64:
+            assert by_hand(64) == paper
+            assert cls(num_classes=10).state_dict().keys() == net.state_dict().keys()
+
+
+def test_width_reaches_the_model_from_config(tmp_path):
+    from conftest import compose_config
+    from hydra.utils import instantiate
+
+    cfg = compose_config(["model=resnet18", "model.width=8"], tmp_path)
+    assert sum(p.numel() for p in instantiate(cfg.model).parameters()) == _resnet18_count(8)
+    with pytest.raises(ConfigError, match=r"^model.width=0: allowed an integer >= 1 and <= 4096$"):
+        from unlearn.config import validate
+
+        validate(compose_config(["model=vgg19", "model.width=0"], tmp_path))
+
+
 def test_resnet_stem_is_cifar_style():
     net = ResNet18()
     conv = net.stem[0]

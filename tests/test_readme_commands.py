@@ -49,9 +49,12 @@ ALL = [(p.relative_to(ROOT).as_posix(), c) for p in PAGES for c in commands(p)]
 
 
 def _argv(command: str) -> tuple[str, list[str]]:
-    """(module, arguments) of a ``python -m MODULE ...`` command."""
+    """(module, arguments) of a ``python -m MODULE ...`` command (``python bench/X.py ...``:
+    module ``bench/X.py``)."""
     words = shlex.split(os.path.expandvars(command.replace("$PWD", "PWD")))
     words = [w for w in words if not w.startswith("PYTHONPATH=")]
+    if "-m" not in words and words[1].startswith("bench/"):
+        return words[1], words[2:]
     at = words.index("-m")
     return words[at + 1], words[at + 2 :]
 
@@ -94,6 +97,9 @@ def test_command_is_accepted(page, command, tmp_path, monkeypatch, capsys):
         assert sync.main([str(tmp_path), *rest, "--dry-run"]) == 0
         out = capsys.readouterr().out
         assert "1 offline runs" in out and " sync " in out and "offline-run-" in out
+    elif module.startswith("bench/"):  # a benchmark takes the run's overrides: they compose
+        assert (ROOT / module).is_file(), module
+        compose_run([a for a in args if a != "-m"])
     elif module != "unlearn":
         pytest.fail(f"unexpected module {module}")
     elif "-m" in args and any(a.startswith("+sweep=") for a in args):

@@ -337,7 +337,7 @@ def preflight(argv: list[str]) -> dict | None:
                 f"{arg}: not an override ({_one_line(str(err).split('See https')[0])}); "
                 "allowed key=value in Hydra's override grammar"
             ) from err
-    combos = [overrides] if not multirun else list(expand(overrides))
+    combos = [overrides] if not multirun else _sweep_jobs(overrides) or list(expand(overrides))
     configs = [compose_run(combo, name) for combo in combos]
     if not multirun and not str(configs[0].paths.output_dir).strip():
         check_folder(configs[0].paths.output_dir, "hydra.run.dir")  # the key the user typed
@@ -385,3 +385,22 @@ def sweep_jobs(
     grids = OmegaConf.to_container(sweeper.grids) if sweeper.get("grids") else None
     jobs = expand_jobs(params, grids, overrides)  # type: ignore[arg-type]
     return str(cfg.hydra.sweep.dir), jobs
+
+
+def _sweep_jobs(overrides: list[str]) -> list[list[str]] | None:
+    """With ``+sweep=NAME``: the sweep's own jobs (its file may pick ``+experiment``, which
+    keys such as ``data.npz`` need), as few as cover every value of every key once;
+    None without a sweep."""
+    names = [o.split("=", 1)[1] for o in overrides if o.lstrip("+").startswith("sweep=")]
+    if not names:
+        return None
+    from unlearn.sweeps import list_jobs
+
+    rest = [o for o in overrides if not o.lstrip("+").startswith("sweep=")]
+    seen: set[str] = set()
+    covering = []
+    for job in list_jobs(names[0], rest):
+        if not set(job) <= seen:
+            covering.append(job)
+            seen |= set(job)
+    return covering

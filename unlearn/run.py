@@ -31,6 +31,7 @@ from unlearn.checkpointing import (
 )
 from unlearn.config import check_data, check_window, resolve_steps, validate
 from unlearn.data.arrays import ArrayDataModule
+from unlearn.determinism import prepare as prepare_determinism
 from unlearn.forget import check_forget
 from unlearn.methods import check_method, check_retain
 from unlearn.metrics import field_metrics
@@ -106,6 +107,7 @@ def _finish_restore(callbacks: list, trainer: L.Trainer, module: UnlearnModule) 
 def run(cfg: DictConfig) -> dict[str, Any]:
     """Run one job and return what it measured (also written to `paths.output_dir`)."""
     start = time.perf_counter()
+    prepare_determinism()  # cuBLAS's reproducible workspace, before any CUDA work
     interrupt.at("setup")
     validate(cfg)
     check_method(cfg)

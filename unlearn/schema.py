@@ -311,6 +311,7 @@ class ImageNetConf:
     _target_: str = MISSING
     num_classes: int = value(ge=2, le=10**6)
     in_channels: int = value(ge=1, le=10**4)
+    width: int = value(ge=1, le=4096)  # channels of the first stage; 64 = the paper's models
 
 
 @dataclass

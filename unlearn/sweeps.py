@@ -61,7 +61,13 @@ def list_jobs(name: str, overrides: list[str] | tuple[str, ...] = ()) -> list[li
     """The overrides of every job `python -m unlearn -m +sweep=NAME <overrides>` launches."""
     check_name(name)
     parsed = OverridesParser.create().parse_overrides(list(overrides))
-    fixed = [str(o.input_line) for o in parsed if not o.is_sweep_override()]
+    # only hydra.* can change the grid; the rest may need a job's own group choices
+    # (data.npz=PATH exists once +experiment=... picked CIFAR), so it is not composed here
+    fixed = [
+        str(o.input_line)
+        for o in parsed
+        if not o.is_sweep_override() and o.get_key_element().lstrip("+~").startswith("hydra")
+    ]
     with initialize_config_dir(version_base="1.3", config_dir=str(CONF_DIR)):
         cfg = compose("config", [f"+sweep={name}", *fixed], return_hydra_config=True)
     sweeper = cfg.hydra.sweeper
