@@ -32,12 +32,11 @@ from unlearn.math.hessian import (
 from unlearn.math.params import snapshot
 from unlearn.math.pyhessian_engine import pyhessian_spectrum
 from unlearn.rng import derive_seed
+from unlearn.schema import DEFINITIONS, ENGINES  # the choices, declared beside the fields
+from unlearn.schema import SIGMA_AT as AT
+from unlearn.schema import SIGMA_BATCHES as BATCHES
+from unlearn.schema import SIGMA_MODES as MODES
 
-ENGINES = ("power", "lanczos", "pyhessian")
-DEFINITIONS = ("spectral_norm", "sqrt_top_eig")
-AT = ("current", "initial")
-MODES = ("train", "eval")
-BATCHES = ("current", "fixed")
 FIXED_BATCH_STREAM = 0x51  # separates the fixed batch's draw from every other seed of the run
 
 
