@@ -1,6 +1,6 @@
 """σ of one trained CPU-preset model under the choices that separate the two σ protocols.
 
-SPEC.md: the paper's e came from the reference code's σ — sqrt of the signed top
+docs/fidelity.md: the paper's e came from the reference code's σ — sqrt of the signed top
 eigenvalue, eval mode, a fixed 512-sample batch, tolerance 1e-3 — while the default is
 the spectral norm on the current batch in train mode. This script brings a preset's
 model to M_N (through the pretrain cache, as a run would), then estimates σ on the first

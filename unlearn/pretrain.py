@@ -248,7 +248,7 @@ def pretrain(
     steps reused), ``"miss"``, or ``"off"`` (cache disabled, or N = 0: nothing to train);
     ``pretrain_curve``, the training curve's rows (a cache hit's come from the cache and
     are sent to `loggers` as well). The optimiser's state at M_N (a momentum buffer, say)
-    is left in ``module.optimizer_state``, for the window to continue (SPEC.md).
+    is left in ``module.optimizer_state``, for the window to continue (docs/fidelity.md).
     """
     check_accelerator(cfg)
     settings = cfg.get("pretrain") or {}

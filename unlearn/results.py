@@ -117,7 +117,7 @@ SUMMARY_ROWS = (
     ("‖w_t − w_0‖", "weight_drift"),
     ("σ_avg", "sigma_avg"),
     ("η·σ_avg", "lr_sigma"),
-    ("η·σ_avg·(t − 1)", "lr_sigma_window"),  # small: the update helps (SPEC.md)
+    ("η·σ_avg·(t − 1)", "lr_sigma_window"),  # small: the update helps (docs/quantities.md)
     ("e (unlearning error)", "unlearning_error"),
     ("v (verification error)", "verification_error"),
     ("v without unlearning", "verification_error_no_unlearning"),

@@ -1,4 +1,4 @@
-"""What the paper reports, for the report's "paper" columns (SPEC.md, "What the paper reports").
+"""What the paper reports, for the report's "paper" columns (docs/findings.md, beside ours).
 
 Every value is from the paper's text, figure captions and Tables 1–4; nothing here is
 measured. Names follow this project's config options: data sets ``cifar10``,

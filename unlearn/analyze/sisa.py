@@ -1,7 +1,7 @@
 """§8.5: what exact unlearning with SISA would cost, against what the runs measured.
 
 SISA with S shards and R slices costs at best 2S/(R+1) × retraining and stores O(S·R)
-checkpoints (SPEC.md, as the paper prints it). Single-gradient unlearning costs one
+checkpoints (docs/unlearning.md, as the paper prints it). Single-gradient unlearning costs one
 gradient per step that used F (≈ retraining / N for one batch) and stores nothing;
 amnesiac unlearning costs no gradient but stores one update per such step. Retraining
 is counted as the N + t steps that made M_{N+t}.

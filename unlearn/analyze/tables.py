@@ -2,8 +2,8 @@
 
 One table per sweep and setting (data set, model, loss), one line per run, sorted by N
 and the regulariser: γ for the SD loss (Tables 1, 2, 4), λ for ℓ2 (Table 3). Each line
-has e and accuracy (Tables 1, 3, 4), v (Table 2), and v/v_none and η·σ_avg, without which
-v cannot be read (SPEC.md). Where the paper reports the same setting, its numbers follow.
+has e and accuracy (Tables 1, 3, 4), v (Table 2), and v/v_none and η·σ_avg, without which v
+cannot be read (docs/quantities.md). Where the paper reports the same setting, its numbers follow.
 """
 
 from __future__ import annotations

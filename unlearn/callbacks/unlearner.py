@@ -1,5 +1,5 @@
 """Unlearner: forgets a set with one unlearning method and measures how well it did against
-the verification twin trained in lock-step (SPEC.md §"Verification twin").
+the verification twin trained in lock-step (docs/twin.md).
 
 At every step the twin takes the same batch minus the forgotten samples, with the same
 step seed, each kept sample with its own dropout mask (`unlearn.twin`). Around each step

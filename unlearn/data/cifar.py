@@ -1,7 +1,7 @@
 """CIFAR-10 and CIFAR-100: from torchvision (downloaded when the network is there) or a `.npz`.
 
 Images are scaled to [0, 1] and normalised per channel with the standard means and
-standard deviations of each training set; no augmentation (SPEC.md: augmentation would
+standard deviations of each training set; no augmentation (the paper's regime: augmentation would
 put several copies of a forgotten sample into training). The whole set is held in
 memory as float32 tensors (about 0.6 GB for CIFAR's 50,000 training images), so a batch
 is one indexing op. Without network and without a local copy, `setup` raises a one-line

@@ -1,9 +1,9 @@
 """Spectral norm σ = max |λ(H)| of the batch Hessian, by power iteration on Hessian-vector products.
 
-The probe leaves no trace on training (SPEC.md, "Hessian spectral norm σ"): it runs the
-forward through `torch.func.functional_call` on detached leaves and cloned buffers (so
-`.grad` and BatchNorm statistics stay put), inside a seeded RNG scope (so the training
-stream does not move), and never touches the module's train/eval mode.
+The probe leaves no trace on training (docs/quantities.md, "σ: the Hessian's spectral norm"):
+it runs the forward through `torch.func.functional_call` on detached leaves and cloned
+buffers (so `.grad` and BatchNorm statistics stay put), inside a seeded RNG scope (so the
+training stream does not move), and never touches the module's train/eval mode.
 
 The gradient graph is built once per estimate (create_graph) and each power iteration
 only differentiates it again, so one iteration costs one extra backward pass.

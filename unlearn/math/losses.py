@@ -2,7 +2,7 @@
 
 The objective is kept per sample so that the verification twin and the
 single-gradient update can drop or select samples and still normalise by the
-nominal batch size (SPEC.md, "Verification twin").
+nominal batch size (docs/twin.md, "Partial batches").
 """
 
 from __future__ import annotations

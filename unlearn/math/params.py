@@ -1,5 +1,5 @@
-"""Parameter snapshots and distances: what "the weights" means (SPEC.md: trainable parameters,
-BatchNorm affine included, running buffers excluded)."""
+"""Parameter snapshots and distances: what "the weights" means (docs/quantities.md: trainable
+parameters, BatchNorm affine included, running buffers excluded)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Single-gradient unlearning (§5.1): add back the first-order term of every step that used F.
 
 w'' = w_t + Σ_s c_s(t) (η / b_s) Σ_{x ∈ F ∩ B_s} ∇ℓ(w_ref; x)
-(SPEC.md, "Single-gradient unlearning").
+(docs/unlearning.md, "Single-gradient unlearning").
 
 c_s(t) = Σ_{k=0}^{t−s} β^k is how much of a gradient removed at step s has reached w_t
 through heavy-ball momentum β (PyTorch's m_u = β m_{u−1} + g_u, w_u = w_{u−1} − η m_u);

@@ -10,7 +10,7 @@ tracking event: before every later step u the update d becomes
 (m = 1, or the number of steps waited for the first event), so each component is shrunk
 by Π_u (1 − η λ_{j,u}) since its forgotten step and the rest of d is left as it is.
 k vectors are read from the callback, no Hessian-vector product of its own
-(SPEC.md, "Beyond the paper"). The gradients are taken at w_0 (w_ref=initial).
+(docs/curvature.md, "Methods"). The gradients are taken at w_0 (w_ref=initial).
 """
 
 from __future__ import annotations

@@ -9,8 +9,8 @@ the twin does not take at step u (whole batch minus kept batch), both at the mai
 weights w_{u−1} before the step. One Hessian-vector product per step once δ ≠ 0, and
 w'' = w_t + δ_t. Single-gradient unlearning is this with every (I − η H_u) dropped, so
 single-gradient's excess over `unrolled` is what ignoring curvature costs, and
-`unrolled`'s own v is the part of the gap that is not first order (SPEC.md, "Beyond the
-paper"). It costs more than retraining the window: an instrument, not a method.
+`unrolled`'s own v is the part of the gap that is not first order (docs/curvature.md,
+"Methods"). It costs more than retraining the window: an instrument, not a method.
 
 Plain SGD only (no momentum or weight decay terms are propagated).
 """

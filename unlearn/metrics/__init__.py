@@ -1,5 +1,5 @@
-"""The field's metrics of an unlearned model M'' beside the twin M' (SPEC.md, "Beyond the
-paper"): accuracies on F, R and the test set and their gaps, membership-inference
+"""The field's metrics of an unlearned model M'' beside the twin M' (docs/methods.md, "The
+metrics"): accuracies on F, R and the test set and their gaps, membership-inference
 efficacy on F, the output distance, and the cost. `scores` holds the pure functions,
 `report` applies them to the models of a run."""
 
