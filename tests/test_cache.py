@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 import torch
 from conftest import compose_config
+from filelock import Timeout
 
-from unlearn.cache import PretrainCache, read_entry, trajectory_material, write_entry
+from unlearn.cache import PretrainCache, locked, read_entry, trajectory_material, write_entry
 from unlearn.config import ConfigError
 from unlearn.run import run
 
@@ -168,3 +169,18 @@ def test_concurrent_jobs_share_one_pretraining(tmp_path):
         outs = [(str(tmp_path), str(tmp_path / f"o{i}")) for i in range(2)]
         statuses = pool.map(_concurrent_job, outs)
     assert sorted(statuses) == ["hit", "miss"]
+
+
+def test_named_locks_in_one_directory_do_not_wait_for_each_other(tmp_path):
+    """Shadow models share shadow/; one lock per entry lets parallel jobs build two at once,
+    while a second builder of the same entry still waits."""
+    held = locked(tmp_path, "key_a")
+    held.acquire()
+    try:
+        other = locked(tmp_path, "key_b")
+        other.acquire(timeout=0)
+        other.release()
+        with pytest.raises(Timeout):
+            locked(tmp_path, "key_a").acquire(timeout=0)
+    finally:
+        held.release()

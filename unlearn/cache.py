@@ -99,10 +99,11 @@ def read_entry(path: Path, key: str) -> dict[str, Any] | None:
         return None
 
 
-def locked(directory: Path) -> FileLock:
-    """The lock that serialises every read and write under `directory`."""
+def locked(directory: Path, name: str = "") -> FileLock:
+    """The lock that serialises every read and write under `directory`; with a `name`, only
+    those of the entries called `name` (so unrelated entries are built in parallel)."""
     directory.mkdir(parents=True, exist_ok=True)
-    return FileLock(str(directory / ".lock"))
+    return FileLock(str(directory / f"{name}.lock"))
 
 
 # ---------------------------------------------------------------------------- the key

@@ -10,6 +10,7 @@ Its weights are cached like a pretrained model (`unlearn.cache`), under
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from unlearn.module import UnlearnModule
 from unlearn.pretrain import make_trainer
 from unlearn.rng import derive_seed, seeded_scope
 
+log = logging.getLogger(__name__)
 SHADOW_STREAM = 100  # apart from the run's pretrain (0), window (1) and forget (3) streams
 
 
@@ -58,7 +60,9 @@ def _train(cfg: DictConfig, members: IndexedArrays, num_classes: int, steps: int
     subset = ArrayDataModule()
     subset.train_set = members
     stream = BatchStream(len(members), cfg.pretrain_batch_size, cfg.seed, SHADOW_STREAM)
-    make_trainer(cfg, steps, [], False).fit(module, subset.stream_loader(stream, 0, steps))
+    log.info("shadow model for PRS: %d steps on %d member samples", steps, len(members))
+    trainer = make_trainer(cfg, steps, [], False, phase="shadow")
+    trainer.fit(module, subset.stream_loader(stream, 0, steps))
     return module.net
 
 
@@ -67,8 +71,8 @@ def shadow_model(
 ) -> tuple[nn.Module, bool]:
     """The shadow net trained `steps` steps on training samples `members`; (net, from cache).
 
-    Cached through `unlearn.cache` (verified entries, one lock per directory), so parallel
-    sweep jobs train each shadow once.
+    Cached through `unlearn.cache` (verified entries, one lock per shadow), so parallel
+    sweep jobs train each shadow once, and different shadows at the same time.
     """
     assert data.train_set is not None
     subset = IndexedArrays(data.train_set.x[members], data.train_set.y[members])
@@ -77,9 +81,10 @@ def shadow_model(
     key = digest(_material(cfg, subset, steps))
     directory = Path(cfg.paths.cache_dir).expanduser() / "shadow"
     path = directory / f"{key}.pt"
-    with locked(directory):
+    with locked(directory, key):  # one lock per shadow: parallel jobs build different ones
         entry = read_entry(path, key)
         if entry is not None:
+            log.info("shadow model for PRS: cache hit (%s)", key[:12])
             with seeded_scope(derive_seed(cfg.seed, SHADOW_STREAM)):
                 net = instantiate(cfg.model)
             net.load_state_dict(entry["net"])
