@@ -17,6 +17,7 @@ from unlearn.sweeps import CONF_DIR, list_jobs, sweep_names
 ROOT = Path(__file__).resolve().parents[1]
 EXPECTED = {"table4_cpu": 30, "fig9_t_cpu": 2, "fig11_gamma_cpu": 12, "grid160_cpu": 18}
 EXPECTED["table3_l2_cpu"] = 16
+EXPECTED["privacy_cpu"] = 12
 PRESETS = {"cifar10_small_resnet18", "cifar10_small_vgg19"}
 
 
@@ -61,7 +62,7 @@ def test_table4_cpu_is_gamma_by_n_with_the_cache_between_ns():
 
 
 def test_v_grids_use_the_verification_rate():
-    for name in ("fig9_t_cpu", "fig11_gamma_cpu", "grid160_cpu"):
+    for name in ("fig9_t_cpu", "fig11_gamma_cpu", "grid160_cpu", "privacy_cpu"):
         assert {knobs(j)["lr"] for j in list_jobs(name)} == {"0.01"}
 
 
@@ -87,6 +88,27 @@ def test_table3_l2_cpu_varies_lambda_at_gamma_zero():
     assert {j["loss.l2_lambda"] for j in jobs} == {"0", "0.001", "0.01", "0.1"}
 
 
+def test_privacy_cpu_scores_both_methods_on_fig11s_cached_resnet_settings():
+    jobs = [knobs(j) for j in list_jobs("privacy_cpu")]
+    assert all(j["prs"] == "True" for j in jobs)
+    cells = Counter((j["unlearn"], j["gamma"]) for j in jobs)
+    assert set(cells.values()) == {1} and {u for u, _ in cells} == {"single_gradient", "amnesiac"}
+    # single-gradient forgets the first batch; amnesiac samples spread over many batches
+    # (on the first batch alone it would subtract exactly the single-gradient update)
+    assert {j["forget"] for j in jobs if j["unlearn"] == "single_gradient"} == {"first_batch"}
+    assert {(j["forget"], j["forget.k"]) for j in jobs if j["unlearn"] == "amnesiac"} == {
+        ("random", "32")
+    }
+    own = ("sweep", "unlearn", "prs", "forget", "forget.k")
+    mine = {tuple(sorted((k, v) for k, v in j.items() if k not in own)) for j in jobs}
+    fig11 = {  # the same (γ, N, η, t) as fig11_gamma_cpu's ResNet jobs: M_N from the cache
+        tuple(sorted((k, v) for k, v in knobs(j).items() if k != "sweep"))
+        for j in list_jobs("fig11_gamma_cpu")
+        if knobs(j)["experiment"] == "cifar10_small_resnet18"
+    }
+    assert mine == fig11
+
+
 def test_make_reproduce_cpu_dry_run_lists_every_cpu_job_with_its_data_and_sigma():
     proc = subprocess.run(
         ["make", "--no-print-directory", "reproduce-cpu", "DRY_RUN=1"]
@@ -100,7 +122,7 @@ def test_make_reproduce_cpu_dry_run_lists_every_cpu_job_with_its_data_and_sigma(
     extra = ["data.npz=/path/to/cifar10.npz", "sigma=reference", "logger=csv"]
     expected = [job for name in EXPECTED for job in list_jobs(name, extra)]
     assert sorted(ln.split() for ln in proc.stdout.splitlines()) == sorted(expected)
-    assert len(expected) == sum(EXPECTED.values()) == 78
+    assert len(expected) == sum(EXPECTED.values()) == 90
 
 
 def test_preflight_checks_a_sweeps_own_experiments_with_the_command_line(tmp_path):
