@@ -104,10 +104,13 @@ def title(ax: Axes, *lines: str, width: int = 46) -> None:
 
 
 def mark_few(ax: Axes, n: int) -> None:
-    """Shade a panel drawn from fewer than MIN_RELIABLE points and say so on it."""
+    """Shade a panel drawn from fewer than MIN_RELIABLE points and say so on it, in a band
+    of headroom added above the data so that the words never cover a point."""
     if n >= MIN_RELIABLE:
         return
     ax.set_facecolor("#f2f2f2")
+    low, high = ax.get_ylim()
+    ax.set_ylim(low, high + 0.15 * (high - low))
     ax.text(
         0.03,
         0.97,
