@@ -12,7 +12,7 @@ import lightning as L
 import torch
 from torch import nn
 
-import unlearn.run  # noqa: F401  (installs its Lightning log and warning filters)
+import unlearn.experiment.run  # noqa: F401  (installs its Lightning log and warning filters)
 from unlearn.data.arrays import IndexedArrays
 from unlearn.data.stream import BatchStream, StreamSampler
 from unlearn.math.losses import TrainingObjective

@@ -39,8 +39,8 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT))
 
-from unlearn import determinism  # noqa: E402
-from unlearn.atomic import write_text_atomic  # noqa: E402
+from unlearn.runtime import determinism  # noqa: E402
+from unlearn.runtime.atomic import write_text_atomic  # noqa: E402
 
 KEEP = (
     "status",

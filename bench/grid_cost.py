@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from unlearn.sweeps import list_jobs
+from unlearn.experiment.sweeps import list_jobs
 
 
 def _job(overrides: list[str]) -> dict[str, str]:

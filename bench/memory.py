@@ -18,7 +18,7 @@ if mode == "default":
     import tempfile
     from hydra import compose, initialize_config_dir
     from omegaconf import open_dict
-    from unlearn.run import run
+    from unlearn.experiment.run import run
     with initialize_config_dir(version_base="1.3", config_dir={conf!r}):
         cfg = compose(config_name="config", overrides=["logger=none"])
     with open_dict(cfg):

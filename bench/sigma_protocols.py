@@ -23,11 +23,11 @@ from hydra.utils import instantiate
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from unlearn.config import resolve_steps  # noqa: E402
+from unlearn.config.checks import resolve_steps  # noqa: E402
+from unlearn.experiment.preflight import compose_run  # noqa: E402
+from unlearn.experiment.pretrain import PRETRAIN_STREAM, WINDOW_STREAM, pretrain  # noqa: E402
 from unlearn.math.hessian import functional_loss, hessian_spectrum  # noqa: E402
 from unlearn.module import UnlearnModule  # noqa: E402
-from unlearn.preflight import compose_run  # noqa: E402
-from unlearn.pretrain import PRETRAIN_STREAM, WINDOW_STREAM, pretrain  # noqa: E402
 
 
 def main(overrides: list[str]) -> dict:

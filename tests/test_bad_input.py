@@ -1,7 +1,7 @@
 """Bad input stops before training: one line naming the key, the value and what is allowed,
 exit status 2, and nothing in an existing output folder changes.
 
-The command line is checked by `unlearn.preflight.preflight`, exactly what
+The command line is checked by `unlearn.experiment.preflight.preflight`, exactly what
 `python -m unlearn` runs before Hydra writes anything; a few cases also go through the
 real command to see the exit status, the single line and the untouched folder.
 """
@@ -18,10 +18,10 @@ import numpy as np
 import pytest
 import torch
 
-from unlearn.checkpointing import checkpoint_path
-from unlearn.config import ConfigError
-from unlearn.preflight import compose_run, preflight
-from unlearn.run import run
+from unlearn.config.checks import ConfigError
+from unlearn.experiment.checkpointing import checkpoint_path
+from unlearn.experiment.preflight import compose_run, preflight
+from unlearn.experiment.run import run
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = ["N=4", "t=4", "logger=none", "pretrain.cache=false"]  # given steps replace epochs

@@ -11,9 +11,15 @@ import torch
 from conftest import compose_config
 from filelock import Timeout
 
-from unlearn.cache import PretrainCache, locked, read_entry, trajectory_material, write_entry
-from unlearn.config import ConfigError
-from unlearn.run import run
+from unlearn.config.checks import ConfigError
+from unlearn.experiment.cache import (
+    PretrainCache,
+    locked,
+    read_entry,
+    trajectory_material,
+    write_entry,
+)
+from unlearn.experiment.run import run
 
 # BatchNorm buffers and dropout masks are part of M_N too: use a model with both.
 BASE = [

@@ -66,7 +66,7 @@ def test_fewer_vectors_than_asked_is_refused():
 
 
 def test_bad_top_k_stops_before_training(make_cfg):
-    from unlearn.errors import ConfigError
+    from unlearn.config.errors import ConfigError
     from unlearn.methods import check_method
 
     with pytest.raises(ConfigError, match="unlearn.top_k=5: allowed <= spectrum.top_k=2"):

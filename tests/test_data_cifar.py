@@ -7,7 +7,7 @@ import pytest
 import torch
 from paper_fakes import write_cifar_npz
 
-from unlearn.config import ConfigError
+from unlearn.config.checks import ConfigError
 from unlearn.data import CIFARDataModule
 
 

@@ -10,7 +10,7 @@ import pytest
 import torch
 from paper_fakes import TINY_BERT, write_imdb_jsonl, write_vocab
 
-from unlearn.config import ConfigError
+from unlearn.config.checks import ConfigError
 from unlearn.data import IMDBDataModule
 
 
@@ -98,7 +98,7 @@ def test_missing_split_and_missing_file(files, tmp_path):
 
 def test_no_network_names_the_local_options(files, monkeypatch, tmp_path):
     monkeypatch.setattr("unlearn.data.imdb.reachable", lambda url: False)
-    monkeypatch.setattr("unlearn.hub.reachable", lambda url: False)
+    monkeypatch.setattr("unlearn.runtime.hub.reachable", lambda url: False)
     monkeypatch.setattr("huggingface_hub.constants.HF_HUB_CACHE", str(tmp_path / "hf"))
     with pytest.raises(ConfigError, match=r"unreachable.*data.jsonl=PATH"):
         _module({**files, "jsonl": None})

@@ -9,9 +9,9 @@ import pytest
 from conftest import compose_config
 from paper_fakes import tiny_bert_override, write_cifar_npz, write_imdb_jsonl, write_vocab
 
-from unlearn.debug import apply_debug
-from unlearn.job import JobContext, run_job
-from unlearn.preflight import compose_run
+from unlearn.config.debug import apply_debug
+from unlearn.experiment.job import JobContext, run_job
+from unlearn.experiment.preflight import compose_run
 
 PRESETS = ["cifar10_resnet18", "cifar10_vgg19", "cifar100_resnet18", "cifar100_vgg19"]
 PRESETS += ["imdb_distilbert"]

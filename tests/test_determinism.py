@@ -9,10 +9,10 @@ import pytest
 import torch
 from paper_fakes import TINY_BERT
 
-from unlearn import determinism
 from unlearn.math.hessian import functional_loss, hessian_spectrum
 from unlearn.math.losses import TrainingObjective
 from unlearn.models import MLP, VGG19, DistilBertClassifier, ResNet18, SmallCNN
+from unlearn.runtime import determinism
 
 
 def _images(channels: int = 3, size: int = 32) -> tuple[torch.Tensor, torch.Tensor]:

@@ -2,7 +2,7 @@
 
 The fields are discovered, not listed: each option of each config group is composed, the
 composed tree is walked with ``OmegaConf.get_type`` and every dataclass field of every
-node is probed. So a field someone adds to unlearn/schema.py later is covered the day it
+node is probed. So a field someone adds to unlearn/config/schema.py later is covered the day it
 is added, and one added without a range fails `test_every_numeric_field_declares_a_range`.
 
 Each numeric field is fed nan, inf, −inf, −1, 0 and the values at and just beyond each of
@@ -29,9 +29,9 @@ import pytest
 from omegaconf import DictConfig, ListConfig, OmegaConf, open_dict
 from omegaconf.errors import OmegaConfBaseException
 
-from unlearn.config import ConfigError, prefer_given_unit, validate
-from unlearn.fields import SEED_LIMIT, Range, declared
-from unlearn.preflight import compose_run, translate
+from unlearn.config.checks import ConfigError, prefer_given_unit, validate
+from unlearn.config.fields import SEED_LIMIT, Range, declared
+from unlearn.experiment.preflight import compose_run, translate
 
 ROOT = Path(__file__).resolve().parents[1]
 CONF = ROOT / "conf"
@@ -190,7 +190,7 @@ def test_every_numeric_field_declares_a_range(composed):
         for fld in found
         if fld.numeric and fld.range is None
     ]
-    assert not missing, f"numeric fields without value(...) in unlearn/schema.py: {missing}"
+    assert not missing, f"numeric fields without value(...) in unlearn/config/schema.py: {missing}"
 
 
 def test_counts_and_seeds_have_a_ceiling(composed):

@@ -8,9 +8,9 @@ import math
 import pytest
 import torch
 
-from unlearn.config import ConfigError
-from unlearn.divergence import Diverged, DivergenceGuard
-from unlearn.job import JobContext, run_job
+from unlearn.config.checks import ConfigError
+from unlearn.experiment.job import JobContext, run_job
+from unlearn.runtime.divergence import Diverged, DivergenceGuard
 
 MULTIRUN = JobContext(multirun=True, sweep="test", sweep_dir="sweep", job_num=3)
 

@@ -59,7 +59,7 @@ def test_answers_without_importing_the_heavy_libraries(argv):
 
 
 def test_help_lists_every_preset_with_its_description():
-    from unlearn.presets import KINDS, description
+    from unlearn.config.presets import KINDS, description
 
     code, _, out = _probe("unlearn", "--help")
     assert code in (0, None)

@@ -6,13 +6,13 @@ import torch
 from window_fit import fit_window
 
 from unlearn.callbacks import Unlearner
-from unlearn.config import ConfigError
+from unlearn.config.checks import ConfigError
 from unlearn.data.stream import BatchStream
+from unlearn.experiment.run import run
 from unlearn.forget import ClassLabel, FirstBatch, Indices, NoForget, RandomK
 from unlearn.math.losses import TrainingObjective
 from unlearn.models import Linear
 from unlearn.module import UnlearnModule
-from unlearn.run import run
 
 N_SAMPLES, B, T = 30, 8, 10  # 4 steps per epoch: the window crosses two reshuffles
 

@@ -1,4 +1,7 @@
-"""A launcher whose program is missing is one line before Hydra starts (unlearn/launchers.py)."""
+"""A launcher whose program is missing is one line before Hydra starts.
+
+The check is unlearn/experiment/launchers.py.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +9,8 @@ import shutil
 
 import pytest
 
-from unlearn.errors import ConfigError
-from unlearn.launchers import check_launcher
+from unlearn.config.errors import ConfigError
+from unlearn.experiment.launchers import check_launcher
 
 
 def test_slurm_without_srun_is_one_line(monkeypatch):

@@ -9,6 +9,7 @@ from window_fit import fit_window
 
 from unlearn.callbacks import Unlearner
 from unlearn.data.stream import BatchStream
+from unlearn.experiment.run import run
 from unlearn.forget import Indices, RandomK
 from unlearn.math.losses import TrainingObjective
 from unlearn.math.params import trainable
@@ -16,7 +17,6 @@ from unlearn.math.single_gradient import ForgetStep
 from unlearn.methods import METHODS, Amnesiac, SingleGradient, build
 from unlearn.models import MLP
 from unlearn.module import UnlearnModule
-from unlearn.run import run
 
 N_SAMPLES, B, K, LR = 40, 8, 3, 0.05
 

@@ -10,8 +10,9 @@ import pytest
 import torch
 from torch import nn
 
-from unlearn.config import ConfigError
+from unlearn.config.checks import ConfigError
 from unlearn.data.arrays import IndexedArrays
+from unlearn.experiment.run import run
 from unlearn.math.losses import TrainingObjective
 from unlearn.math.params import trainable
 from unlearn.methods import METHODS, PostHocMethod, build, check_retain
@@ -22,7 +23,6 @@ from unlearn.methods.random_label import RandomLabel, wrong_labels
 from unlearn.methods.salun import SalUn, saliency_mask
 from unlearn.methods.scrub import Scrub, distill_kl
 from unlearn.models import MLP
-from unlearn.run import run
 
 POST_HOC = [n for n, c in METHODS.items() if issubclass(c, PostHocMethod)]
 

@@ -7,7 +7,7 @@ import torch
 from paper_fakes import TINY_BERT
 from torch import nn
 
-from unlearn.config import ConfigError
+from unlearn.config.checks import ConfigError
 from unlearn.models import VGG19, DistilBertClassifier, FeatureHead, ResNet18
 from unlearn.models.distilbert import build_distilbert, trim_padding
 
@@ -73,7 +73,7 @@ def test_width_reaches_the_model_from_config(tmp_path):
     cfg = compose_config(["model=resnet18", "model.width=8"], tmp_path)
     assert sum(p.numel() for p in instantiate(cfg.model).parameters()) == _resnet18_count(8)
     with pytest.raises(ConfigError, match=r"^model.width=0: allowed an integer >= 1 and <= 4096$"):
-        from unlearn.config import validate
+        from unlearn.config.checks import validate
 
         validate(compose_config(["model=vgg19", "model.width=0"], tmp_path))
 
@@ -131,7 +131,7 @@ def test_seeded_encoder_is_reproducible():
 
 
 def test_unavailable_checkpoint_is_one_config_error(monkeypatch, tmp_path):
-    monkeypatch.setattr("unlearn.hub.reachable", lambda url: False)
+    monkeypatch.setattr("unlearn.runtime.hub.reachable", lambda url: False)
     monkeypatch.setattr("huggingface_hub.constants.HF_HUB_CACHE", str(tmp_path))
     with pytest.raises(ConfigError) as err:
         DistilBertClassifier(pretrained="distilbert-base-uncased")

@@ -9,11 +9,11 @@ from torch import nn
 from window_fit import as_matrix, fit_window, ls_grad
 
 from unlearn.callbacks import Unlearner
+from unlearn.experiment.run import run
 from unlearn.math.losses import TrainingObjective
 from unlearn.math.single_gradient import momentum_factor
 from unlearn.models import Linear
 from unlearn.module import UnlearnModule
-from unlearn.run import run
 
 N_SAMPLES, D, K, B, LR, BETA, DECAY, T = 40, 5, 3, 8, 0.05, 0.9, 0.01, 13
 

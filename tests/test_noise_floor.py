@@ -16,7 +16,7 @@ import pytest
 import torch
 from paper_fakes import tiny_bert_override, write_cifar_npz, write_imdb_jsonl, write_vocab
 
-from unlearn.run import run
+from unlearn.experiment.run import run
 
 CONF = Path(__file__).resolve().parents[1] / "conf"
 FEW = ["N=3", "t=4", "batch_size=4", "pretrain_batch_size=4", "track_every=2", "verify_every=1"]

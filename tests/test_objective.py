@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from unlearn.objective import INFEASIBLE, objective_value, reference_config
+from unlearn.experiment.objective import INFEASIBLE, objective_value, reference_config
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ["N=20", "t=6", "track_every=3", "verify_every=3", "logger=none", "checkpoint_every=null"]

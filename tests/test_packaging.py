@@ -80,7 +80,10 @@ def test_wheel_holds_every_config_and_sweep(wheel):
 
 def test_installed_wheel_composes_the_config_outside_the_checkout(installed, tmp_path):
     where = _run_installed(
-        installed, tmp_path, "-c", "import unlearn.resources as r; print(r.CONF_DIR, r.SWEEP_DIR)"
+        installed,
+        tmp_path,
+        "-c",
+        "import unlearn.config.resources as r; print(r.CONF_DIR, r.SWEEP_DIR)",
     )
     assert where.stdout.split() == [
         str(installed / "unlearn" / "conf"),

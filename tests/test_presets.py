@@ -13,7 +13,7 @@ import torch
 from conftest import compose_config
 from paper_fakes import tiny_bert_override, write_cifar_npz, write_imdb_jsonl, write_vocab
 
-from unlearn.run import run
+from unlearn.experiment.run import run
 
 ROOT = Path(__file__).resolve().parents[1]
 CIFAR = ["cifar10_resnet18", "cifar10_vgg19", "cifar100_resnet18", "cifar100_vgg19"]
@@ -145,7 +145,7 @@ def test_cli_without_the_data_is_one_line_and_exit_2(tmp_path):
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the message on a machine without GPU")
 def test_gpu_preset_on_a_cpu_machine_names_trainer_cpu(fakes, tmp_path):
-    from unlearn.config import ConfigError
+    from unlearn.config.checks import ConfigError
 
     with pytest.raises(ConfigError, match=r"trainer.accelerator='gpu'.*trainer=cpu"):
         _run(tmp_path, "cifar10_resnet18", *_tiny("cifar10_resnet18", fakes), "trainer=gpu")

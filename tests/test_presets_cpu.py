@@ -10,7 +10,7 @@ import pytest
 from conftest import compose_config
 from paper_fakes import write_cifar_npz
 
-from unlearn.run import run
+from unlearn.experiment.run import run
 
 ROOT = Path(__file__).resolve().parents[1]
 PRESETS = ["cifar10_small_resnet18", "cifar10_small_vgg19"]

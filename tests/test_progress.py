@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from unlearn.callbacks.progress import PhaseBar, ProgressLog, bar_wanted, progress_callbacks
-from unlearn.run import run
+from unlearn.experiment.run import run
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -7,10 +7,10 @@ import pytest
 import torch
 from torch import nn
 
-from unlearn.config import ConfigError
+from unlearn.config.checks import ConfigError
+from unlearn.experiment.run import run
 from unlearn.privacy import RiskTable, modified_entropy, modified_entropy_of_logits
 from unlearn.privacy.report import _mentr
-from unlearn.run import run
 
 
 def test_modified_entropy_by_hand():

@@ -1,7 +1,7 @@
 """Every command that README.md and docs/ show in a code block still works as shown.
 
 Fast checks go through what the command runs first, in-process: a run's command line
-through `unlearn.preflight.preflight` (types, keys, ranges, the data, the model on the
+through `unlearn.experiment.preflight.preflight` (types, keys, ranges, the data, the model on the
 data, the output folder), or, where it needs data or a GPU this machine may lack, through
 `compose_run` (the config composes, every key exists); a sweep's jobs through
 `unlearn.sweeps`; a make target through ``make -n``. A few commands run for real, scaled
@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from unlearn import sweeps
-from unlearn.preflight import compose_run, preflight
+from unlearn.experiment import sweeps
+from unlearn.experiment.preflight import compose_run, preflight
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -90,7 +90,7 @@ def test_command_is_accepted(page, command, tmp_path, monkeypatch, capsys):
     elif module == "unlearn.analyze":
         pytest.skip("analyses the folder the previous command wrote: test_reproduce_sequence")
     elif module == "unlearn.sync":  # offline: a sweep folder holding one offline run, listed only
-        from unlearn import sync
+        from unlearn.loggers import sync
 
         (tmp_path / "0" / "wandb" / "offline-run-20261201_080000-abc").mkdir(parents=True)
         rest = [a for a in args[1:] if a != "--dry-run"]

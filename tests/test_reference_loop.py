@@ -25,7 +25,7 @@ from unlearn.callbacks.hessian_spectrum import fixed_subset
 from unlearn.math.losses import TrainingObjective
 from unlearn.models import MLP
 from unlearn.module import UnlearnModule
-from unlearn.rng import derive_seed
+from unlearn.runtime.rng import derive_seed
 
 N_SAMPLES, D, C, B, T, LR, EVERY, FIXED = 24, 4, 3, 8, 7, 0.2, 2, 16  # 3 steps an epoch
 

@@ -1,7 +1,7 @@
 """Nothing finished is lost, interrupts tell the truth, folders and caches are safe (in-process).
 
 A real SIGTERM is sent to this very process from inside a training step (the handlers of
-`unlearn.interrupt` installed for the test); the exit statuses of `python -m unlearn`
+`unlearn.runtime.interrupt` installed for the test); the exit statuses of `python -m unlearn`
 are checked with real signals to a subprocess in tests/test_signals.py.
 """
 
@@ -19,19 +19,19 @@ import torch
 from test_resume import metrics
 
 from hydra_plugins.unlearn_sweeper.union_sweeper import write_jobs
-from unlearn import interrupt
 from unlearn.analyze.collect import collect
 from unlearn.analyze.status import render
-from unlearn.cache import PretrainCache, digest, trajectory_material, write_entry
-from unlearn.checkpointing import checkpoint_path, safe_load
-from unlearn.config import ConfigError
+from unlearn.config.checks import ConfigError
 from unlearn.data.imdb import read_jsonl
-from unlearn.interrupt import Interrupted
-from unlearn.job import JobContext, run_job
+from unlearn.experiment.cache import PretrainCache, digest, trajectory_material, write_entry
+from unlearn.experiment.checkpointing import checkpoint_path, safe_load
+from unlearn.experiment.job import JobContext, run_job
+from unlearn.experiment.preflight import preflight, sweep_jobs
+from unlearn.experiment.pretrain import PRETRAIN_STREAM, WINDOW_STREAM
+from unlearn.experiment.results import read_results, summary_table, write_results
 from unlearn.module import UnlearnModule
-from unlearn.preflight import preflight, sweep_jobs
-from unlearn.pretrain import PRETRAIN_STREAM, WINDOW_STREAM
-from unlearn.results import read_results, summary_table, write_results
+from unlearn.runtime import interrupt
+from unlearn.runtime.interrupt import Interrupted
 
 SMALL = ["N=4", "t=4", "logger=none", "pretrain.cache=false"]
 
@@ -46,7 +46,7 @@ def _enospc(*args, **kwargs):
 def test_a_full_disk_keeps_the_finished_numbers_and_a_rerun_only_writes_them(make_cfg, monkeypatch):
     cfg = make_cfg("pretrain.cache=false")  # checkpoint_every=500 > t: only the final one
     out = Path(cfg.paths.output_dir)
-    monkeypatch.setattr("unlearn.results.write_text_atomic", _enospc)
+    monkeypatch.setattr("unlearn.experiment.results.write_text_atomic", _enospc)
     results = run_job(cfg, JobContext())  # no exception, chained or not
     assert results["status"] == "ok" and "No space left" in results["write_error"]
     assert "σ_avg" in summary_table(results)  # what `python -m unlearn` prints
@@ -68,7 +68,7 @@ def test_a_failure_on_a_full_disk_is_one_record_attempt_and_no_second_exception(
     def boom(cfg):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr("unlearn.results.write_text_atomic", _enospc)
+    monkeypatch.setattr("unlearn.experiment.results.write_text_atomic", _enospc)
     results = run_job(make_cfg(), JobContext(), run_fn=boom)
     assert results["status"] == "failed" and "disk on fire" in results["reason"]
     assert "No space left" in results["write_error"]
@@ -79,7 +79,7 @@ def test_a_failure_on_a_full_disk_is_one_record_attempt_and_no_second_exception(
 
 @pytest.fixture
 def handlers():
-    """`unlearn.interrupt`'s handlers for the test, the previous ones restored after."""
+    """`unlearn.runtime.interrupt`'s handlers for the test, the previous ones restored after."""
     before = {s: signal.getsignal(s) for s in interrupt.SIGNALS}
     interrupt.clear()
     interrupt.install()

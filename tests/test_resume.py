@@ -23,11 +23,11 @@ from typing import Any
 import pytest
 import torch
 
-from unlearn.checkpointing import checkpoint_dir, checkpoint_path, safe_load
+from unlearn.experiment.checkpointing import checkpoint_dir, checkpoint_path, safe_load
+from unlearn.experiment.preflight import compose_run
+from unlearn.experiment.pretrain import WINDOW_STREAM
+from unlearn.experiment.run import run
 from unlearn.module import UnlearnModule
-from unlearn.preflight import compose_run
-from unlearn.pretrain import WINDOW_STREAM
-from unlearn.run import run
 
 ROOT = Path(__file__).resolve().parents[1]
 QUICK = [
@@ -118,7 +118,7 @@ def test_a_crashed_window_resumes_to_identical_results(tmp_path, monkeypatch, ex
 
 
 def test_a_checkpoint_of_another_config_is_never_resumed(tmp_path, monkeypatch):
-    from unlearn.config import ConfigError
+    from unlearn.config.checks import ConfigError
 
     out = tmp_path / "run"
     _crash_at(monkeypatch, 8)

@@ -10,7 +10,7 @@ import pytest
 from conftest import compose_config
 from omegaconf import DictConfig, OmegaConf
 
-from unlearn.schema import Config, extra_keys
+from unlearn.config.schema import Config, extra_keys
 
 CONF = Path(__file__).resolve().parents[1] / "conf"
 GROUPS = ["data", "model", "loss", "optimizer", "trainer", "unlearn", "forget", "paths", "logger"]

@@ -10,11 +10,11 @@ from window_fit import fit_window
 from unlearn.callbacks import HessianSpectrum
 from unlearn.callbacks.hessian_spectrum import fixed_subset
 from unlearn.data.stream import BatchStream
+from unlearn.experiment.run import run
 from unlearn.math.hessian import functional_loss, hessian_spectrum
 from unlearn.math.losses import TrainingObjective
 from unlearn.models import MLP
 from unlearn.module import UnlearnModule
-from unlearn.run import run
 
 
 def _bn_module(dropout: float = 0.0) -> UnlearnModule:
@@ -120,7 +120,7 @@ def test_reshuffle_false_brings_the_first_batch_back_whole_every_epoch(make_cfg)
     ],
 )
 def test_bad_protocol_values_stop_before_training(make_cfg, override, message):
-    from unlearn.config import ConfigError
+    from unlearn.config.checks import ConfigError
 
     with pytest.raises(ConfigError) as err:
         run(make_cfg(override))

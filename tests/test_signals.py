@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from test_resume import ROOT, SLOW_WINDOW, _env
 
-from unlearn.checkpointing import checkpoint_path
+from unlearn.experiment.checkpointing import checkpoint_path
 
 
 def _wait_for(path_exists, proc: subprocess.Popen, what: str) -> None:

@@ -13,8 +13,8 @@ from hydra.core.utils import JobReturn, JobStatus
 from omegaconf import OmegaConf
 
 from hydra_plugins.unlearn_sweeper import union_sweeper
-from unlearn.errors import EnvironmentProblem
-from unlearn.job import JobContext, is_environment, run_job
+from unlearn.config.errors import EnvironmentProblem
+from unlearn.experiment.job import JobContext, is_environment, run_job
 
 MISSING = "EnvironmentProblem: data.npz='/nowhere.npz': no such file; allowed ..."
 

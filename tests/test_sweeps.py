@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from hydra import compose, initialize_config_dir
 
-from unlearn import devices
-from unlearn.sweeps import CONF_DIR, list_jobs, sweep_names
+from unlearn.experiment.sweeps import CONF_DIR, list_jobs, sweep_names
+from unlearn.runtime import devices
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ["N=20", "t=12", "track_every=4", "verify_every=3", "logger=none"]
@@ -164,8 +164,8 @@ def test_submitit_local_executor_runs_the_sweep(tmp_path):
 
 
 def test_an_unknown_sweep_is_one_line_naming_the_allowed_ones():
-    from unlearn.config import ConfigError
-    from unlearn.sweeps import check_argv
+    from unlearn.config.checks import ConfigError
+    from unlearn.experiment.sweeps import check_argv
 
     check_argv(["-m", "+sweep=table4", "gamma=1"])
     with pytest.raises(

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from hydra import compose, initialize_config_dir
 
-from unlearn.config import validate
-from unlearn.preflight import compose_run
-from unlearn.sweeps import CONF_DIR, list_jobs, sweep_names
+from unlearn.config.checks import validate
+from unlearn.experiment.preflight import compose_run
+from unlearn.experiment.sweeps import CONF_DIR, list_jobs, sweep_names
 
 ROOT = Path(__file__).resolve().parents[1]
 EXPECTED = {"table4_cpu": 30, "fig9_t_cpu": 2, "fig11_gamma_cpu": 12, "grid160_cpu": 18}
@@ -130,8 +130,8 @@ def test_preflight_checks_a_sweeps_own_experiments_with_the_command_line(tmp_pat
     picked CIFAR, so the preflight checks the sweep's jobs, not the bare command line."""
     from paper_fakes import write_cifar_npz
 
-    from unlearn.config import ConfigError
-    from unlearn.preflight import preflight
+    from unlearn.config.checks import ConfigError
+    from unlearn.experiment.preflight import preflight
 
     npz = write_cifar_npz(tmp_path / "c10.npz", 10, n_train=200, n_test=6)
     assert preflight(["-m", "+sweep=table4_cpu", f"data.npz={npz}"]) is None

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from unlearn.callbacks.training_curve import accuracy_on
-from unlearn.run import run
+from unlearn.experiment.run import run
 
 
 def _csv(out: Path) -> list[dict[str, str]]:

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from unlearn.run import run
+from unlearn.experiment.run import run
 
 
 @pytest.mark.parametrize(

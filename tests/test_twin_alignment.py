@@ -15,7 +15,7 @@ from unlearn.forget import RandomK
 from unlearn.math.losses import TrainingObjective
 from unlearn.models import MLP, DistilBertClassifier
 from unlearn.module import UnlearnModule
-from unlearn.rng import derive_seed, seeded_scope
+from unlearn.runtime.rng import derive_seed, seeded_scope
 from unlearn.twin import LockstepTwin
 
 N_SAMPLES, D, H, C, B, T, LR, P = 30, 4, 8, 3, 8, 10, 0.5, 0.5  # 4 steps an epoch: 2.5 epochs

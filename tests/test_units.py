@@ -1,11 +1,11 @@
-"""Steps or epochs: the one given last on the command line wins (unlearn.config)."""
+"""Steps or epochs: the one given last on the command line wins (unlearn.config.checks)."""
 
 from __future__ import annotations
 
 import pytest
 from omegaconf import OmegaConf
 
-from unlearn.config import prefer_given_unit
+from unlearn.config.checks import prefer_given_unit
 
 
 @pytest.mark.parametrize(

@@ -2,8 +2,8 @@
 
 import pytest
 
+from unlearn.experiment.run import run
 from unlearn.math.unlearning_error import unlearning_error
-from unlearn.run import run
 
 
 def test_formula_by_hand():

@@ -9,7 +9,7 @@ import pytest
 import wandb
 from conftest import compose_config
 
-from unlearn.job import JobContext, run_job
+from unlearn.experiment.job import JobContext, run_job
 
 
 @pytest.fixture(autouse=True)

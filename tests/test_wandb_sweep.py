@@ -12,9 +12,9 @@ import wandb
 from conftest import compose_config
 from omegaconf import open_dict
 
-from unlearn import sync
-from unlearn.job import JobContext, run_job
-from unlearn.wandb_run import group_name, run_name
+from unlearn.experiment.job import JobContext, run_job
+from unlearn.loggers import sync
+from unlearn.loggers.wandb_run import group_name, run_name
 
 
 @pytest.fixture(autouse=True)
@@ -93,7 +93,7 @@ def test_one_analysis_run_per_sweep_folder(tmp_path):
     from unlearn.analyze import analyze
     from unlearn.analyze.to_wandb import log_analysis
 
-    wandb_cfg = {"_target_": "unlearn.wandb_logger.WandbLogger", "project": "unlearn"}
+    wandb_cfg = {"_target_": "unlearn.loggers.wandb_logger.WandbLogger", "project": "unlearn"}
     wandb_cfg |= {"group": "table4/2026", "mode": "offline"}
     job = tmp_path / "0"
     job.mkdir()

@@ -12,14 +12,18 @@ import sys
 import hydra
 from omegaconf import DictConfig
 
-from unlearn import interrupt, presets, sweeps  # noqa: F401 (--help's presets; `+sweep=NAME`)
-from unlearn.config import ConfigError
-from unlearn.interrupt import Interrupted
-from unlearn.job import EXIT_CODES, JobContext, resume_command, run_job
-from unlearn.launchers import check_launcher
-from unlearn.preflight import preflight  # Hydra's compose only: torch comes with the data
-from unlearn.resources import CONF_DIR
-from unlearn.results import summary_table
+from unlearn.config import presets  # noqa: F401 (--help's presets)
+from unlearn.config.checks import ConfigError
+from unlearn.config.resources import CONF_DIR
+from unlearn.experiment import sweeps  # `+sweep=NAME`
+from unlearn.experiment.job import EXIT_CODES, JobContext, resume_command, run_job
+from unlearn.experiment.launchers import check_launcher
+from unlearn.experiment.preflight import (
+    preflight,  # Hydra's compose only: torch comes with the data
+)
+from unlearn.experiment.results import summary_table
+from unlearn.runtime import interrupt
+from unlearn.runtime.interrupt import Interrupted
 
 
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")

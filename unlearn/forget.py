@@ -15,8 +15,8 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig
 from torch import Tensor
 
-from unlearn.config import ConfigError
-from unlearn.rng import derive_seed
+from unlearn.config.checks import ConfigError
+from unlearn.runtime.rng import derive_seed
 
 FORGET_STREAM = 3  # seeds `forget=random`, apart from the pretrain (0) and window (1) streams
 

@@ -14,9 +14,9 @@ import torch
 from torch import Tensor, nn
 from torchmetrics.classification import MulticlassAccuracy
 
-from unlearn.divergence import DivergenceGuard
 from unlearn.math.params import trainable
-from unlearn.rng import derive_seed, seeded_scope
+from unlearn.runtime.divergence import DivergenceGuard
+from unlearn.runtime.rng import derive_seed, seeded_scope
 
 OptimizerFactory = Callable[[Iterable[nn.Parameter]], torch.optim.Optimizer]
 PHASES = {0: "pretrain", 1: "window"}  # stream id → phase name in divergence reports

@@ -48,7 +48,7 @@ from omegaconf import OmegaConf
 
 log = logging.getLogger(__name__)
 
-# statuses `python -m unlearn` returns for a job that did not finish (unlearn.job)
+# statuses `python -m unlearn` returns for a job that did not finish (unlearn.experiment.job)
 UNFINISHED = ("failed", "refused", "unwritten")
 
 

@@ -22,7 +22,7 @@ from typing import Any
 
 import yaml
 
-from unlearn.results import restore_non_finite
+from unlearn.experiment.results import restore_non_finite
 
 SKIP_DIRS = {"wandb", ".submitit", "checkpoints", "csv", ".hydra", "figures"}
 METRICS = (
@@ -123,7 +123,7 @@ def collect(root: str | Path) -> list[dict[str, Any]]:
             results = json.loads(path.read_text())
             if not isinstance(results, dict):
                 raise ValueError("not a JSON object")
-            restore_non_finite(results)  # NaN/inf written as null (unlearn.results)
+            restore_non_finite(results)  # NaN/inf written as null (unlearn.experiment.results)
         except (OSError, ValueError) as err:
             job = str(path.parent.relative_to(root))
             broken.append({"status": "unreadable", "job": job, "reason": str(err)})

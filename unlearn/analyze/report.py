@@ -14,7 +14,7 @@ from unlearn.analyze.collect import collect
 from unlearn.analyze.families import along_t
 from unlearn.analyze.sections import SECTIONS, Section
 from unlearn.analyze.summary import write_summary
-from unlearn.results import write_text_atomic
+from unlearn.experiment.results import write_text_atomic
 
 log = logging.getLogger(__name__)
 

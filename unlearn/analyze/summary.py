@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from unlearn.analyze.collect import METRICS
-from unlearn.results import write_text_atomic
+from unlearn.experiment.results import write_text_atomic
 
 LEAD = ("job", "sweep", "num", "status", "reason", "data", "model", "loss", "experiment")
 KNOBS = ("N", "N_epochs", "t", "t_epochs", "lr", "batch_size", "pretrain_batch_size")

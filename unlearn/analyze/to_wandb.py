@@ -62,7 +62,7 @@ def log_analysis(analysis: Analysis, mode: str | None = None) -> bool:
     os.environ.setdefault("WANDB_SILENT", "true")
     import wandb
 
-    from unlearn.wandb_run import copy_into, fast_settings
+    from unlearn.loggers.wandb_run import copy_into, fast_settings
 
     out_dir = Path(analysis.out_dir)
     run_id = analysis_id(out_dir)

@@ -28,7 +28,7 @@ from unlearn.math.hessian import SpectrumEstimate, functional_loss
 from unlearn.math.hvp import BatchHessian, Vector
 from unlearn.math.params import trainable
 from unlearn.math.spectrum import hutchinson_trace, spectral_density, top_k
-from unlearn.rng import derive_seed
+from unlearn.runtime.rng import derive_seed
 
 
 class HessianCurvature(HessianSpectrum):

@@ -23,6 +23,10 @@ from torch import Tensor, nn
 from typing_extensions import override
 
 from unlearn.callbacks.schedule import is_event, log_to_loggers, window_step
+from unlearn.config.schema import DEFINITIONS, ENGINES  # the choices, declared beside the fields
+from unlearn.config.schema import SIGMA_AT as AT
+from unlearn.config.schema import SIGMA_BATCHES as BATCHES
+from unlearn.config.schema import SIGMA_MODES as MODES
 from unlearn.math.hessian import (
     SigmaDefinition,
     SpectrumEstimate,
@@ -31,11 +35,7 @@ from unlearn.math.hessian import (
 )
 from unlearn.math.params import snapshot
 from unlearn.math.pyhessian_engine import pyhessian_spectrum
-from unlearn.rng import derive_seed
-from unlearn.schema import DEFINITIONS, ENGINES  # the choices, declared beside the fields
-from unlearn.schema import SIGMA_AT as AT
-from unlearn.schema import SIGMA_BATCHES as BATCHES
-from unlearn.schema import SIGMA_MODES as MODES
+from unlearn.runtime.rng import derive_seed
 
 FIXED_BATCH_STREAM = 0x51  # separates the fixed batch's draw from every other seed of the run
 

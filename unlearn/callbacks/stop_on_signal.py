@@ -1,4 +1,6 @@
-"""StopOnSignal: ends a phase at a step boundary when SIGTERM or SIGINT arrived (unlearn.interrupt).
+"""StopOnSignal: ends a phase at a step boundary when SIGTERM or SIGINT arrived.
+
+The signal is caught by unlearn.runtime.interrupt.
 
 Keep it last among the callbacks, after those that complete a step (the twin) or save state.
 """
@@ -11,7 +13,7 @@ from typing import Any
 import lightning as L
 from typing_extensions import override
 
-from unlearn import interrupt
+from unlearn.runtime import interrupt
 
 
 class StopOnSignal(L.Callback):

@@ -5,7 +5,8 @@ The module computes the parts at the recorded steps only (`UnlearnModule.curve_e
 on the device; this callback reads them after the step, adds the test accuracy every
 `test_every` steps, and logs the row against ``<phase>/step`` (the phase's stream step,
 so a pretraining continued from a cached step k goes on where the cached curve ends).
-Its `rows` are kept with the pretrain cache entry (`unlearn.pretrain`) and in results.json.
+Its `rows` are kept with the pretrain cache entry (`unlearn.experiment.pretrain`) and in
+results.json.
 
 Example::
 

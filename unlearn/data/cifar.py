@@ -17,12 +17,12 @@ from urllib.parse import urlsplit
 import numpy as np
 import torch
 
-from unlearn.config import ConfigError
+from unlearn.config.checks import ConfigError
+from unlearn.config.errors import EnvironmentProblem
 from unlearn.data.arrays import ArrayDataModule, IndexedArrays
 from unlearn.data.npz import check_image_arrays, load_image_npz
 from unlearn.data.subset import subset_indices
-from unlearn.errors import EnvironmentProblem
-from unlearn.hub import reachable
+from unlearn.runtime.hub import reachable
 
 NUM_CLASSES = {"cifar10": 10, "cifar100": 100}
 

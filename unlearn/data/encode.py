@@ -3,7 +3,7 @@
 Tokenising 50,000 reviews takes a while and encoding them with a frozen DistilBERT takes
 minutes on a GPU (hours on a CPU); both are pure functions of their inputs, so both are
 stored in ``<cache_dir>/tokens`` and ``<cache_dir>/features`` under the digest of those
-inputs, in the cache's verified format (`unlearn.cache.write_entry`), under a file lock.
+inputs, in the cache's verified format (`unlearn.experiment.cache.write_entry`), under a file lock.
 The features come from the encoder in eval mode (no dropout) over fixed batches, so they
 are deterministic, and every later step trains only the head on them.
 """
@@ -19,9 +19,16 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from unlearn.cache import CODE_VERSION, digest, locked, read_entry, tensor_digest, write_entry
-from unlearn.config import ConfigError
-from unlearn.hub import hf_snapshot
+from unlearn.config.checks import ConfigError
+from unlearn.experiment.cache import (
+    CODE_VERSION,
+    digest,
+    locked,
+    read_entry,
+    tensor_digest,
+    write_entry,
+)
+from unlearn.runtime.hub import hf_snapshot
 
 log = logging.getLogger(__name__)
 

@@ -20,12 +20,12 @@ from typing import Any
 import numpy as np
 import torch
 
-from unlearn.config import ConfigError
+from unlearn.config.checks import ConfigError
+from unlearn.config.errors import EnvironmentProblem
 from unlearn.data.arrays import ArrayDataModule, IndexedArrays
 from unlearn.data.encode import frozen_features, tokenize
 from unlearn.data.subset import subset_indices
-from unlearn.errors import EnvironmentProblem
-from unlearn.hub import reachable
+from unlearn.runtime.hub import reachable
 
 Rows = dict[str, tuple[list[str], list[int]]]
 LOCAL_HINT = "a local copy: data.jsonl=PATH (JSON lines with split, label, text; gzip allowed)"

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from unlearn.config import ConfigError
-from unlearn.errors import EnvironmentProblem
+from unlearn.config.checks import ConfigError
+from unlearn.config.errors import EnvironmentProblem
 
 KEYS = ("x_train", "y_train", "x_test", "y_test")
 ALLOWED = "a .npz with uint8 x_train/x_test of shape (n, 32, 32, 3) and integer y_train/y_test (n,)"

@@ -17,7 +17,7 @@ import torch
 from torch import Tensor
 from torch.utils.data import Sampler
 
-from unlearn.rng import derive_seed
+from unlearn.runtime.rng import derive_seed
 
 
 class BatchStream:

@@ -21,7 +21,7 @@ from torch import Tensor, nn
 from torch.func import functional_call
 
 from unlearn.math.params import buffers_copy, trainable
-from unlearn.rng import seeded_scope
+from unlearn.runtime.rng import seeded_scope
 
 SigmaDefinition = Literal["spectral_norm", "sqrt_top_eig"]
 LossFn = Callable[[nn.Module, dict[str, Tensor], dict[str, Tensor]], Tensor]

@@ -18,7 +18,7 @@ from torch.func import functional_call
 from unlearn.math.kept_batch import kept_batch_statistics
 from unlearn.math.params import buffers_copy
 from unlearn.math.single_gradient import ForgetStep
-from unlearn.rng import seeded_scope
+from unlearn.runtime.rng import seeded_scope
 
 Vector = list[Tensor]
 LossAt = Callable[[nn.Module, dict[str, Tensor], dict[str, Tensor]], Tensor]

@@ -14,7 +14,7 @@ import torch
 from torch import Tensor, nn
 
 from unlearn.math.hessian import SpectrumEstimate
-from unlearn.rng import seeded_scope
+from unlearn.runtime.rng import seeded_scope
 
 
 class _ModeLocked(nn.Module):

@@ -18,7 +18,7 @@ import torch
 from torch import Tensor, nn
 
 from unlearn.math.pyhessian_engine import _ModeLocked
-from unlearn.rng import seeded_scope
+from unlearn.runtime.rng import seeded_scope
 
 
 def _old_eig(T: Tensor, eigenvectors: bool = False) -> tuple[Tensor, Tensor]:

@@ -17,7 +17,7 @@ from torch import Tensor, nn
 from torch.func import functional_call
 
 from unlearn.math.params import buffers_copy
-from unlearn.rng import seeded_scope
+from unlearn.runtime.rng import seeded_scope
 
 
 @dataclass

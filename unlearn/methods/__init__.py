@@ -14,7 +14,7 @@ from typing import Any
 from omegaconf import DictConfig
 from torch import Tensor
 
-from unlearn.config import ConfigError
+from unlearn.config.checks import ConfigError
 from unlearn.methods.amnesiac import Amnesiac
 from unlearn.methods.base import Cost, PostHocMethod, UnlearningMethod
 from unlearn.methods.damped_gradient import DampedGradient

@@ -23,7 +23,7 @@ from torch import Tensor, nn
 
 from unlearn.math.params import trainable
 from unlearn.math.single_gradient import ForgetStep
-from unlearn.rng import derive_seed, seeded_scope
+from unlearn.runtime.rng import derive_seed, seeded_scope
 
 METHOD_STREAM = 4  # the methods' own samples, labels and dropout: apart from pretrain (0),
 # window (1), forget=random (3) and the shadow model (100), so no training stream moves

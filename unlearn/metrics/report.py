@@ -16,7 +16,7 @@ from torch import Tensor, nn
 from unlearn.math.params import trainable
 from unlearn.metrics.scores import accuracy, mean_js, mia_efficacy, per_sample_loss
 from unlearn.privacy.score import modified_entropy_of_logits
-from unlearn.rng import derive_seed
+from unlearn.runtime.rng import derive_seed
 
 METRICS_STREAM = 5  # the fixed sample of R: apart from every training and method stream
 

@@ -19,9 +19,9 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from unlearn.config import ConfigError
-from unlearn.hub import hf_snapshot
-from unlearn.rng import seeded_scope
+from unlearn.config.checks import ConfigError
+from unlearn.runtime.hub import hf_snapshot
+from unlearn.runtime.rng import seeded_scope
 
 
 @contextlib.contextmanager

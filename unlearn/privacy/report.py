@@ -14,7 +14,7 @@ import torch
 from omegaconf import DictConfig
 from torch import Tensor, nn
 
-from unlearn.config import ConfigError
+from unlearn.config.checks import ConfigError
 from unlearn.data.arrays import ArrayDataModule
 from unlearn.math.params import trainable
 from unlearn.privacy.score import RiskTable, modified_entropy_of_logits
@@ -23,7 +23,7 @@ from unlearn.privacy.shadow import shadow_model, stratified_half
 
 def check_prs(cfg: DictConfig, train_labels: Tensor, test_labels: Tensor) -> None:
     """One-line `ConfigError` for PRS settings that cannot work on this data (the ranges of
-    `privacy.*` themselves are the schema's, unlearn/schema.py)."""
+    `privacy.*` themselves are the schema's, unlearn/config/schema.py)."""
     if not cfg.get("prs", False):
         return
     members = len(stratified_half(train_labels, cfg.seed, 0))

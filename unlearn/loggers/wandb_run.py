@@ -1,7 +1,7 @@
 """W&B for one job: named after its overrides, tagged and grouped by its sweep, resumed
 after a crash, finished whatever happens.
 
-The logger (`unlearn.wandb_logger.WandbLogger`, conf/logger/wandb.yaml) opens the W&B run
+The logger (`unlearn.loggers.wandb_logger.WandbLogger`, conf/logger/wandb.yaml) opens the W&B run
 lazily, when the first metric is logged, so a config error never leaves files behind, and
 streams the curves (training, σ, drift, e, v) as they are measured. Before the job,
 `prepare` fills in what the config leaves null:
@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 from omegaconf import DictConfig, OmegaConf, open_dict
 
 if TYPE_CHECKING:
-    from unlearn.job import JobContext
+    from unlearn.experiment.job import JobContext
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +50,10 @@ _NOT_IN_NAMES = ("hydra.", "hydra/", "+sweep", "sweep", "logger", "paths.", "pro
 
 
 def __getattr__(name: str) -> Any:
-    if name == "WandbLogger":  # the class moved to unlearn.wandb_logger (it needs Lightning)
-        from unlearn.wandb_logger import WandbLogger
+    if (
+        name == "WandbLogger"
+    ):  # the class moved to unlearn.loggers.wandb_logger (it needs Lightning)
+        from unlearn.loggers.wandb_logger import WandbLogger
 
         return WandbLogger
     raise AttributeError(name)
@@ -148,7 +150,7 @@ def run_id(cfg: DictConfig) -> str:
     """A W&B run id that a rerun of the same job (same folder, same config) finds again."""
     where = str(Path(str(cfg.paths.output_dir)).resolve())
     try:
-        from unlearn.checkpointing import identity
+        from unlearn.experiment.checkpointing import identity
 
         what = identity(cfg)
     except Exception:  # noqa: BLE001 (a config that does not resolve: the folder alone)

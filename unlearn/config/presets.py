@@ -12,12 +12,13 @@ from pathlib import Path
 
 from omegaconf import OmegaConf
 
-ROOT = Path(__file__).resolve().parent.parent
-KINDS = (  # (how a command line picks it, folder)
-    ("+experiment", ROOT / "conf" / "experiment"),
-    ("debug", ROOT / "conf" / "debug"),
-    ("-m +sweep", ROOT / "multirun_sweeps"),
-    ("-m +search", ROOT / "conf" / "search"),
+from unlearn.config.resources import CONF_DIR, SWEEP_DIR
+
+KINDS = (  # (how a command line picks it, folder): the checkout's or the installed wheel's
+    ("+experiment", CONF_DIR / "experiment"),
+    ("debug", CONF_DIR / "debug"),
+    ("-m +sweep", SWEEP_DIR),
+    ("-m +search", CONF_DIR / "search"),
 )
 
 

@@ -1,7 +1,7 @@
 """Checks on the composed config, run before any data is touched or any step is taken.
 
 The ranges, choices and cross-field rules of every field are declared beside the field in
-unlearn/schema.py and checked by one walk (`unlearn.fields.check_tree`); this module
+unlearn/config/schema.py and checked by one walk (`unlearn.config.fields.check_tree`); this module
 adds only what needs more than the config: unknown keys, the training set's size, the
 resolved step counts. Every failure is a `ConfigError` whose message is one line naming
 the key, the value and what is allowed; `python -m unlearn` prints it and exits with status 2.
@@ -15,9 +15,9 @@ from collections.abc import Iterable
 from omegaconf import DictConfig
 from omegaconf.errors import OmegaConfBaseException
 
-from unlearn.errors import ConfigError, show
-from unlearn.fields import MAX_STEPS, check_tree
-from unlearn.schema import extra_keys
+from unlearn.config.errors import ConfigError, show
+from unlearn.config.fields import MAX_STEPS, check_tree
+from unlearn.config.schema import extra_keys
 
 __all__ = ["ConfigError", "show", "validate"]
 
@@ -38,7 +38,9 @@ def validate(cfg: DictConfig) -> None:
             f"{key}: unknown key{did_you_mean(key, allowed)}; allowed keys: {', '.join(allowed)}"
         )
     try:
-        check_tree(cfg)  # every range and rule declared in unlearn/schema.py (unlearn/fields.py)
+        check_tree(
+            cfg
+        )  # every range and rule declared in unlearn/config/schema.py (unlearn/config/fields.py)
     except OmegaConfBaseException as err:
         key = getattr(err, "full_key", None) or "config"
         reason = " ".join(str(err).split("\n")[0].split())

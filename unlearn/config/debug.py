@@ -3,8 +3,9 @@
 A preset (``+experiment=cifar10_resnet18``) comes after the config's own defaults list, so
 a config group could not override its step counts; the `debug` node (conf/debug/fast.yaml)
 is applied here instead, after composition, where a command line's config is made ready to
-run (`unlearn.preflight.compose_run` and each job, `unlearn.job.run_job`; in-process
-callers of `unlearn.run.run` call it themselves). Keys the command line gave are left alone.
+run (`unlearn.experiment.preflight.compose_run` and each job,
+`unlearn.experiment.job.run_job`; in-process callers of `unlearn.experiment.run.run` call it
+themselves). Keys the command line gave are left alone.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """A field's range, declared once beside its type in a schema dataclass, checked by one walk.
 
-Every field of a structured config (unlearn/schema.py) may carry a `Range` in its
+Every field of a structured config (unlearn/config/schema.py) may carry a `Range` in its
 metadata; `value(...)` builds such a field::
 
     @dataclass
@@ -35,7 +35,7 @@ from typing import Any
 from omegaconf import MISSING, DictConfig, ListConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from unlearn.errors import ConfigError, show
+from unlearn.config.errors import ConfigError, show
 
 # A ceiling for step counts (N, t, every-k knobs): 10^8 steps is weeks of GPU time for the
 # paper's models; a larger value is a typo that would train until killed.

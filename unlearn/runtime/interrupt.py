@@ -11,7 +11,7 @@ SIGINT into exit status 1 without a word. Instead, `install` makes both:
   once, mid-step);
 - anywhere else (setup, the test pass): raise `Interrupted` at once.
 
-`unlearn.job.run_job` writes results.json with ``status: "interrupted"`` and the step;
+`unlearn.experiment.job.run_job` writes results.json with ``status: "interrupted"`` and the step;
 `python -m unlearn` prints one line saying where it stopped and the exact command that
 resumes, and exits with 128 + the signal number (143 for SIGTERM, 130 for SIGINT). A
 multirun stops there too: the remaining jobs are not started.

@@ -16,12 +16,13 @@ import lightning as L
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
-from unlearn import interrupt
-from unlearn.cache import compute_material
 from unlearn.callbacks import HessianSpectrum, Unlearner, UnlearningError, WeightDrift
 from unlearn.callbacks.stop_on_signal import StopOnSignal
 from unlearn.callbacks.training_curve import TrainingCurve
-from unlearn.checkpointing import (
+from unlearn.config.checks import check_data, check_window, resolve_steps, validate
+from unlearn.data.arrays import ArrayDataModule
+from unlearn.experiment.cache import compute_material
+from unlearn.experiment.checkpointing import (
     WindowCheckpoint,
     check_output_dir,
     checkpoint_dir,
@@ -29,25 +30,24 @@ from unlearn.checkpointing import (
     identity,
     remove_checkpoints,
 )
-from unlearn.config import check_data, check_window, resolve_steps, validate
-from unlearn.data.arrays import ArrayDataModule
-from unlearn.determinism import prepare as prepare_determinism
-from unlearn.forget import check_forget
-from unlearn.methods import check_method, check_retain
-from unlearn.metrics import field_metrics
-from unlearn.metrics.report import with_weights
-from unlearn.module import UnlearnModule
-from unlearn.objective import objective_value
-from unlearn.preflight import check_model_fits
-from unlearn.pretrain import (
+from unlearn.experiment.objective import objective_value
+from unlearn.experiment.preflight import check_model_fits
+from unlearn.experiment.pretrain import (
     PRETRAIN_STREAM,
     WINDOW_STREAM,
     curve_settings,
     make_trainer,
     pretrain,
 )
+from unlearn.experiment.results import FinishedRunError, ResultsNotWritten, write_results
+from unlearn.forget import check_forget
+from unlearn.methods import check_method, check_retain
+from unlearn.metrics import field_metrics
+from unlearn.metrics.report import with_weights
+from unlearn.module import UnlearnModule
 from unlearn.privacy import check_prs, privacy_risk
-from unlearn.results import FinishedRunError, ResultsNotWritten, write_results
+from unlearn.runtime import interrupt
+from unlearn.runtime.determinism import prepare as prepare_determinism
 
 log = logging.getLogger(__name__)
 for _name in ("lightning.pytorch", "lightning.fabric", "lightning"):

@@ -3,7 +3,7 @@
 Hydra's own errors (a wrong type, a misspelt key, an unknown option) are several lines
 and exit with status 1; and Hydra writes ``.hydra/`` into the output folder before the
 task starts. So the command line is composed here first, with Hydra's compose API, and
-every check `run` would make is made on it: the config (`unlearn.config.validate`), the
+every check `run` would make is made on it: the config (`unlearn.config.checks.validate`), the
 output folder (a finished run, a checkpoint of another config), the data, the forget set
 and whether the model accepts the data. Any failure is one `ConfigError` line.
 
@@ -26,8 +26,7 @@ from hydra.errors import HydraException, InstantiationException
 from omegaconf import DictConfig, OmegaConf, open_dict
 from omegaconf.errors import OmegaConfBaseException, ValidationError
 
-from unlearn import wandb_run
-from unlearn.config import (
+from unlearn.config.checks import (
     ConfigError,
     check_data,
     check_window,
@@ -36,10 +35,11 @@ from unlearn.config import (
     resolve_steps,
     validate,
 )
-from unlearn.debug import apply_debug
-from unlearn.folders import check_folder, check_sweep_folder
-from unlearn.resources import CONF_DIR
-from unlearn.schema import field_type
+from unlearn.config.debug import apply_debug
+from unlearn.config.resources import CONF_DIR
+from unlearn.config.schema import field_type
+from unlearn.loggers import wandb_run
+from unlearn.runtime.folders import check_folder, check_sweep_folder
 
 MULTIRUN = ("-m", "--multirun")
 CONFIG_NAME = ("-cn", "--config-name")
@@ -262,7 +262,7 @@ def check_run(
     """
     import torch
 
-    from unlearn.checkpointing import check_output_dir, find_resume, identity
+    from unlearn.experiment.checkpointing import check_output_dir, find_resume, identity
 
     validate(cfg)
     _checks_of_others(cfg)
@@ -300,8 +300,8 @@ def check_run(
 
 def _checks_of_others(cfg: DictConfig) -> None:
     """The config checks other modules own (the methods' registry, the device)."""
+    from unlearn.experiment.pretrain import check_accelerator
     from unlearn.methods import check_method
-    from unlearn.pretrain import check_accelerator
 
     check_method(cfg)
     check_accelerator(cfg)
@@ -394,7 +394,7 @@ def _sweep_jobs(overrides: list[str]) -> list[list[str]] | None:
     names = [o.split("=", 1)[1] for o in overrides if o.lstrip("+").startswith("sweep=")]
     if not names:
         return None
-    from unlearn.sweeps import list_jobs
+    from unlearn.experiment.sweeps import list_jobs
 
     rest = [o for o in overrides if not o.lstrip("+").startswith("sweep=")]
     seen: set[str] = set()

@@ -14,7 +14,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from unlearn.errors import EnvironmentProblem
+from unlearn.config.errors import EnvironmentProblem
 
 # What a DistilBERT checkpoint directory needs; the weights come as safetensors.
 HF_PATTERNS = ("config.json", "*.safetensors", "vocab.txt", "tokenizer*.json")

@@ -13,7 +13,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from unlearn.atomic import write_text_atomic
+from unlearn.runtime.atomic import write_text_atomic
 
 
 def write_json_atomic(path: str | Path, obj: Any) -> None:

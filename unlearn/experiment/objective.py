@@ -28,7 +28,7 @@ INFEASIBLE = 1e12  # a constraint-breaking trial's score (plus how far it falls 
 
 def reference_config(cfg: DictConfig) -> DictConfig:
     """`cfg` at γ = 0, unscored, without a logger, in its own folder beside `cfg`'s."""
-    from unlearn.checkpointing import identity
+    from unlearn.experiment.checkpointing import identity
 
     ref = OmegaConf.create(OmegaConf.to_container(cfg, resolve=False))
     with open_dict(ref):
@@ -68,7 +68,7 @@ def objective_value(
     if drop is None:
         return value
     if run_fn is None:
-        from unlearn.run import run as run_fn
+        from unlearn.experiment.run import run as run_fn
     floor = reference_accuracy(cfg, run_fn) - float(drop) / 100.0
     shortfall = floor - float(results["test_acc"])
     if shortfall > 0:

@@ -1,7 +1,7 @@
 """Stop a run whose loss turns NaN or infinite, and say where.
 
 A diverged run is a result (γ or η too large for the model), not a crash: the job writes
-``status: "diverged"`` with the step and the reason into results.json (`unlearn.job`).
+``status: "diverged"`` with the step and the reason into results.json (`unlearn.experiment.job`).
 
 Reading a GPU tensor's value forces a device sync, so on GPU the guard only accumulates
 "the first non-finite step and its loss" on the device and reads it at the tracking events
@@ -14,7 +14,7 @@ Example:
     >>> guard.observe(torch.tensor(float("nan")), step=3, last_step=100)
     Traceback (most recent call last):
     ...
-    unlearn.divergence.Diverged: non-finite loss (nan) at window step 3
+    unlearn.runtime.divergence.Diverged: non-finite loss (nan) at window step 3
 """
 
 from __future__ import annotations

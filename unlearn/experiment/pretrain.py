@@ -12,7 +12,7 @@ is cached too, for optimisers that have one). `pretrain.*` in the config:
 
 The periodic entry is replaced by the next one (one on disk at a time), so a killed
 pretraining loses minutes, not hours; a SIGTERM or SIGINT saves an entry at the step it
-stops at (`unlearn.interrupt`). An entry that loads but does not fit the model or the
+stops at (`unlearn.runtime.interrupt`). An entry that loads but does not fit the model or the
 optimiser (another architecture under a forged key) is deleted and rebuilt.
 """
 
@@ -31,16 +31,16 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig
 from typing_extensions import override
 
-from unlearn import interrupt
-from unlearn.cache import PretrainCache, trajectory_material
 from unlearn.callbacks.progress import PhaseBar, progress_callbacks
 from unlearn.callbacks.stop_on_signal import StopOnSignal
 from unlearn.callbacks.training_curve import TrainingCurve, log_rows
-from unlearn.config import ConfigError
+from unlearn.config.checks import ConfigError
+from unlearn.config.errors import EnvironmentProblem
 from unlearn.data.arrays import ArrayDataModule
 from unlearn.data.stream import BatchStream
-from unlearn.errors import EnvironmentProblem
+from unlearn.experiment.cache import PretrainCache, trajectory_material
 from unlearn.module import UnlearnModule
+from unlearn.runtime import interrupt
 
 log = logging.getLogger(__name__)
 

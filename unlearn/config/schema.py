@@ -9,7 +9,7 @@ each group option names its own schema first, e.g. ``conf/model/small_cnn.yaml``
 so ``lr=abc``, ``model.width=1.5`` or a misspelt key in a YAML file fails at compose
 time, before anything runs. Values are not repeated here: every field is MISSING and the
 YAML file gives it (one place for each default). Ranges and choices are checked after
-composition by `unlearn.config.validate`, which can name what is allowed.
+composition by `unlearn.config.checks.validate`, which can name what is allowed.
 
 Registered under the group ``schema/<group>``, out of the way of the real options, by
 `register()`, which importing `unlearn` runs.
@@ -23,7 +23,7 @@ from typing import Any, ClassVar, Optional
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING, DictConfig, ListConfig, OmegaConf
 
-from unlearn.fields import (
+from unlearn.config.fields import (
     MAX_EPOCHS,
     Range,
     Rule,
@@ -125,7 +125,7 @@ class MetricsConf:
 
 @dataclass
 class PretrainConf:
-    """The pretrain checkpoint cache (unlearn/cache.py, unlearn/pretrain.py)."""
+    """The pretrain checkpoint cache (unlearn/experiment/cache.py, pretrain.py)."""
 
     cache: bool = MISSING
     save_every_epochs: Optional[float] = value(gt=0, le=MAX_EPOCHS, nullable=True)  # noqa: UP045
@@ -152,7 +152,7 @@ class CurvesConf:
 
 @dataclass
 class ObjectiveConf:
-    """What `python -m unlearn` returns to a searching sweeper (unlearn/objective.py)."""
+    """What `python -m unlearn` returns to a searching sweeper (unlearn/experiment/objective.py)."""
 
     metric: Optional[str] = value(  # noqa: UP045
         choices=OBJECTIVE_METRICS, nullable=True, note="(null: return nothing)"
@@ -162,7 +162,7 @@ class ObjectiveConf:
 
 @dataclass
 class DebugConf:
-    """debug=fast: any preset for a few steps on a tiny subset (unlearn/debug.py)."""
+    """debug=fast: any preset for a few steps on a tiny subset (unlearn/config/debug.py)."""
 
     steps: int = step_count(ge=2)
     batch_size: int = value(ge=1, le=BATCH)
@@ -524,7 +524,7 @@ class WandbLoggerConf:
 
 @dataclass
 class WandbConf:
-    """logger=wandb: the W&B mode beside the logger itself (unlearn/wandb_run.py)."""
+    """logger=wandb: the W&B mode beside the logger itself (unlearn/loggers/wandb_run.py)."""
 
     mode: str = value(choices=WANDB_MODES)
     wandb: WandbLoggerConf = field(default_factory=WandbLoggerConf)

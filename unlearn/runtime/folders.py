@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from unlearn.errors import ConfigError
+from unlearn.config.errors import ConfigError
 
 
 def check_folder(path: Any, key: str) -> None:

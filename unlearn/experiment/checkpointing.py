@@ -11,7 +11,7 @@ results are identical to an uninterrupted run's.
 
 A checkpoint is read back with ``torch.load(weights_only=True)``: tensors and plain
 containers, never code. (Cache entries, with their key and content hash, are
-`unlearn.cache`'s.) `check_output_dir` keeps a finished run's folder as it is.
+`unlearn.experiment.cache`'s.) `check_output_dir` keeps a finished run's folder as it is.
 """
 
 from __future__ import annotations
@@ -31,8 +31,8 @@ import torch
 from omegaconf import DictConfig, OmegaConf
 from typing_extensions import override
 
-from unlearn.atomic import atomic_write
-from unlearn.config import ConfigError
+from unlearn.config.checks import ConfigError
+from unlearn.runtime.atomic import atomic_write
 
 CHECKPOINT_DIR = "checkpoints"
 LAST = "last.ckpt"
@@ -261,7 +261,7 @@ def remove_checkpoints(out_dir: str | Path) -> None:
 def check_output_dir(out_dir: str | Path, run_identity: str) -> dict[str, Any] | None:
     """The stored results if `out_dir` holds this very run, finished; None if it holds no
     finished run; ConfigError if it holds another config's (never overwritten)."""
-    from unlearn.results import FINISHED, read_results
+    from unlearn.experiment.results import FINISHED, read_results
 
     try:
         existing = read_results(Path(out_dir) / "results.json")

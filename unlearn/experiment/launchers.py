@@ -9,7 +9,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterable
 
-from unlearn.errors import ConfigError
+from unlearn.config.errors import ConfigError
 
 NEEDS = {"slurm": "srun", "submitit_slurm": "srun"}  # launcher option → program it runs
 

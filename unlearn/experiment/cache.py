@@ -11,7 +11,7 @@ a trajectory's directory holds checkpoints at several steps:
     <cache_dir>/pretrain/<key>/step_000003910.curve.json   the training curve up to there
 
 A run asking for N steps loads the longest cached prefix k ≤ N and trains steps k … N−1
-of the same stream (see `unlearn.pretrain`). Every entry is written to a temporary file
+of the same stream (see `unlearn.experiment.pretrain`). Every entry is written to a temporary file
 and renamed, after its payload; a reader checks the payload's hash and the key, and an
 entry that fails either (truncated, corrupt, foreign) is deleted and rebuilt. All reads
 and writes of a trajectory happen under its file lock, so concurrent sweep jobs queue for
@@ -37,7 +37,7 @@ from filelock import FileLock
 from omegaconf import DictConfig, OmegaConf
 from torch import Tensor, nn
 
-from unlearn.atomic import write_bytes_atomic
+from unlearn.runtime.atomic import write_bytes_atomic
 
 log = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@
 A sweep of 160 jobs must not die at job 37. So `run_job` turns what can go wrong into a
 status in the job's results.json and returns normally:
 
-- ``"diverged"``: the loss became NaN or infinite (`unlearn.divergence`); the step,
+- ``"diverged"``: the loss became NaN or infinite (`unlearn.runtime.divergence`); the step,
   the phase and the reason are recorded. A diverged run is a finished measurement.
 - ``"failed"``: any exception; its type, message and traceback are recorded.
 - a bad config (`ConfigError`) in a single run propagates, so that `python -m unlearn`
@@ -11,13 +11,13 @@ status in the job's results.json and returns normally:
   unless the failure is the machine's (`is_environment`: missing data, no GPU, no
   network): that is ``"failed"`` with ``"environment": true``, so that a sweep can stop
   when its first jobs all fail alike (hydra_plugins/unlearn_sweeper).
-- ``"interrupted"``: SIGTERM or SIGINT (`unlearn.interrupt`); the phase, the step, what
+- ``"interrupted"``: SIGTERM or SIGINT (`unlearn.runtime.interrupt`); the phase, the step, what
   was saved and the command that resumes are recorded, and the interrupt propagates
   (a multirun stops).
 - results.json that cannot be written (a full disk): the results are returned all the
   same (the caller prints them) with ``write_error`` set; nothing raises a second time.
 
-W&B is finished in every case (`unlearn.wandb_run.finish`), so the jobs of a multirun
+W&B is finished in every case (`unlearn.loggers.wandb_run.finish`), so the jobs of a multirun
 never pile into one W&B run.
 """
 
@@ -34,9 +34,10 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from unlearn import devices, wandb_run
-from unlearn.config import ConfigError, prefer_given_unit
-from unlearn.debug import apply_debug
+from unlearn.config.checks import ConfigError, prefer_given_unit
+from unlearn.config.debug import apply_debug
+from unlearn.loggers import wandb_run
+from unlearn.runtime import devices
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +105,7 @@ def is_environment(err: BaseException) -> bool:
     """True for failures that every job on this machine would share (not the config's)."""
     import urllib.error
 
-    from unlearn.errors import EnvironmentProblem
+    from unlearn.config.errors import EnvironmentProblem
 
     if isinstance(err, EnvironmentProblem | ConnectionError | urllib.error.URLError):
         return True
@@ -119,7 +120,7 @@ def failure_results(cfg: DictConfig, status: str, reason: str, **extra: Any) -> 
     for key in ("N", "N_epochs", "t", "t_epochs", "lr", "batch_size", "gamma", "seed"):
         results[key] = _knob(cfg, key)
     try:
-        from unlearn.checkpointing import identity
+        from unlearn.experiment.checkpointing import identity
 
         results["config_hash"] = identity(cfg)
     except Exception:  # noqa: BLE001 (no identity: the run is simply not recognised later)
@@ -130,7 +131,7 @@ def failure_results(cfg: DictConfig, status: str, reason: str, **extra: Any) -> 
 
 def _write(cfg: DictConfig, results: dict[str, Any]) -> None:
     """Write a failure record; never raises (a full disk must not hide the first error)."""
-    from unlearn.results import write_results
+    from unlearn.experiment.results import write_results
 
     try:
         write_results(Path(cfg.paths.output_dir) / "results.json", results)
@@ -143,7 +144,7 @@ def _write(cfg: DictConfig, results: dict[str, Any]) -> None:
 
 def resume_command(cfg: DictConfig, ctx: JobContext) -> str:
     """The command that continues this run, or this job's sweep."""
-    from unlearn.interrupt import resume_command as command
+    from unlearn.runtime.interrupt import resume_command as command
 
     return command(ctx.argv, str(_knob(cfg, "paths.output_dir")), ctx.sweep_dir)
 
@@ -151,7 +152,7 @@ def resume_command(cfg: DictConfig, ctx: JobContext) -> str:
 def run_job(
     cfg: DictConfig, ctx: JobContext, run_fn: Callable[[DictConfig], dict] | None = None
 ) -> dict[str, Any]:
-    """Run `run_fn(cfg)` (default `unlearn.run.run`) as one isolated job; returns results.
+    """Run `run_fn(cfg)` (default `experiment.run.run`) as one isolated job; returns results.
 
     Only a bad config of a single run, and interrupts (Ctrl-C, SIGTERM), propagate.
     """
@@ -168,12 +169,12 @@ def run_job(
 def _attempt(
     cfg: DictConfig, ctx: JobContext, run_fn: Callable[[DictConfig], dict] | None
 ) -> dict[str, Any]:
-    from unlearn.divergence import Diverged  # torch: imported when a job runs, not at start
+    from unlearn.runtime.divergence import Diverged  # torch: imported when a job runs, not at start
 
     if run_fn is None:
-        from unlearn.run import run as run_fn
-    from unlearn.interrupt import Interrupted
-    from unlearn.results import ResultsNotWritten
+        from unlearn.experiment.run import run as run_fn
+    from unlearn.experiment.results import ResultsNotWritten
+    from unlearn.runtime.interrupt import Interrupted
 
     start = time.perf_counter()
     try:

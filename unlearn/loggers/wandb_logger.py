@@ -1,11 +1,11 @@
 """Lightning's W&B logger, as this project configures it (conf/logger/wandb.yaml's target).
 
-Its own module so that `unlearn.wandb_run`, which every job imports, needs no Lightning:
+Its own module so that `unlearn.loggers.wandb_run`, which every job imports, needs no Lightning:
 `--help`, config errors and dry runs start in a second. On top of Lightning's logger:
 
 - no ``anonymous=None`` argument, about which W&B prints a deprecation warning per run;
 - `wandb.Settings` that skip what a run of this framework does not use (system stats,
-  console capture, git and code saving): `unlearn.wandb_run.fast_settings`;
+  console capture, git and code saving): `unlearn.loggers.wandb_run.fast_settings`;
 - each phase's metrics on their own step axis (``pretrain/*`` against ``pretrain/step``,
   ``window/*`` and the window's σ, drift, e and v against ``window/step``), so the W&B
   dashboard plots training beside the window's quantities.
@@ -17,7 +17,7 @@ from typing import Any
 
 from lightning.pytorch.loggers import WandbLogger as LightningWandbLogger
 
-from unlearn.wandb_run import define_metrics, fast_settings
+from unlearn.loggers.wandb_run import define_metrics, fast_settings
 
 
 class WandbLogger(LightningWandbLogger):
