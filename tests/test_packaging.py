@@ -29,14 +29,16 @@ def wheel(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("dist")
     build = tmp_path_factory.mktemp("build")  # keeps build/ out of the checkout
     env = {**os.environ, "PIP_NO_INPUT": "1"}
-    subprocess.run(
+    built = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", "--no-build-isolation"]
         + ["--no-index", "-w", str(out), "-q"],
         cwd=build,
         env=env,
         check=True,
         capture_output=True,
+        text=True,
     )
+    assert "BuildBackendWarning" not in built.stdout + built.stderr, built.stderr[-2000:]
     (whl,) = out.glob("unlearn-*.whl")
     return whl
 
@@ -64,6 +66,21 @@ def test_every_code_package_is_listed():
         ".".join(p.parent.relative_to(ROOT).parts)
         for top in ("unlearn", "hydra_plugins")
         for p in (ROOT / top).rglob("__init__.py")
+    }
+    missing = sorted(found - listed)
+    assert not missing, f"add these to [tool.setuptools] packages in pyproject.toml: {missing}"
+
+
+def test_every_config_folder_is_listed():
+    """A conf/ folder that is not a listed package makes setuptools print a
+    BuildBackendWarning per folder on every `pip install .`."""
+    listed = set(
+        tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
+    )
+    found = {
+        ".".join(("unlearn", *d.relative_to(ROOT).parts))
+        for d in [ROOT / "conf", *(ROOT / "conf").rglob("*")]
+        if d.is_dir() and any(d.glob("*.yaml"))
     }
     missing = sorted(found - listed)
     assert not missing, f"add these to [tool.setuptools] packages in pyproject.toml: {missing}"
