@@ -12,14 +12,9 @@ from conftest import compose_config
 from filelock import Timeout
 
 from unlearn.config.checks import ConfigError
-from unlearn.experiment.cache import (
-    PretrainCache,
-    locked,
-    read_entry,
-    trajectory_material,
-    write_entry,
-)
+from unlearn.experiment.cache import PretrainCache
 from unlearn.experiment.run import run
+from unlearn.runtime.store import locked, read_entry, trajectory_material, write_entry
 
 # BatchNorm buffers and dropout masks are part of M_N too: use a model with both.
 BASE = [

@@ -18,7 +18,8 @@ TINY = ["N=20", "t=6", "track_every=3", "verify_every=3", "logger=none", "checkp
 
 
 def test_no_metric_no_objective(make_cfg):
-    assert objective_value(make_cfg(), {"status": "ok", "unlearning_error": 1.0}) is None
+    results = {"status": "ok", "unlearning_error": 1.0}
+    assert objective_value(make_cfg(), results, run_fn=lambda c: {}) is None
 
 
 def test_the_objective_is_the_metric_within_the_accuracy_constraint(make_cfg):

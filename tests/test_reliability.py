@@ -23,7 +23,7 @@ from unlearn.analyze.collect import collect
 from unlearn.analyze.status import render
 from unlearn.config.checks import ConfigError
 from unlearn.data.imdb import read_jsonl
-from unlearn.experiment.cache import PretrainCache, digest, trajectory_material, write_entry
+from unlearn.experiment.cache import PretrainCache
 from unlearn.experiment.checkpointing import checkpoint_path, safe_load
 from unlearn.experiment.job import JobContext, run_job
 from unlearn.experiment.preflight import preflight, sweep_jobs
@@ -32,6 +32,7 @@ from unlearn.experiment.results import read_results, summary_table, write_result
 from unlearn.module import UnlearnModule
 from unlearn.runtime import interrupt
 from unlearn.runtime.interrupt import Interrupted
+from unlearn.runtime.store import digest, trajectory_material, write_entry
 
 SMALL = ["N=4", "t=4", "logger=none", "pretrain.cache=false"]
 

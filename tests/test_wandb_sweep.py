@@ -48,9 +48,9 @@ def test_run_names_come_from_the_jobs_own_overrides():
 
 def test_the_group_is_short_and_names_the_sweep():
     ctx = _ctx(Path("/very/long/path/multirun/table4/2026-12-01_08-00-00"), 0)
-    assert group_name(ctx) == "table4/2026-12-01_08-00-00"
+    assert group_name(ctx.multirun, ctx.sweep, ctx.sweep_dir) == "table4/2026-12-01_08-00-00"
     ctx = _ctx(Path("/x/multirun/mini/2026-12-01_08-00-00/tbl"), 0)
-    assert group_name(ctx) == "table4/tbl"
+    assert group_name(ctx.multirun, ctx.sweep, ctx.sweep_dir) == "table4/tbl"
 
 
 def test_entity_project_tags_and_notes_are_config_keys(tmp_path):

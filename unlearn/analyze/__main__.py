@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     analysis = analyze(args.sweep_dir)
     if not args.no_wandb:
-        from unlearn.analyze.to_wandb import log_analysis
+        from unlearn.analyze.to_wandb import log_analysis  # wandb: only when it logs
 
         log_analysis(analysis, args.wandb)
     counts: dict[str, int] = {}

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from unlearn.analyze.report import Analysis
+from unlearn.loggers.wandb_run import copy_into, fast_settings
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +62,6 @@ def log_analysis(analysis: Analysis, mode: str | None = None) -> bool:
     settings = settings or {"project": "unlearn", "group": None, "mode": "offline"}
     os.environ.setdefault("WANDB_SILENT", "true")
     import wandb
-
-    from unlearn.loggers.wandb_run import copy_into, fast_settings
 
     out_dir = Path(analysis.out_dir)
     run_id = analysis_id(out_dir)

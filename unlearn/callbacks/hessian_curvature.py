@@ -24,8 +24,9 @@ from typing_extensions import override
 
 from unlearn.callbacks.hessian_spectrum import HessianSpectrum
 from unlearn.callbacks.schedule import log_to_loggers
-from unlearn.math.hessian import SpectrumEstimate, functional_loss
+from unlearn.math.hessian import functional_loss
 from unlearn.math.hvp import BatchHessian, Vector
+from unlearn.math.krylov import SpectrumEstimate
 from unlearn.math.params import trainable
 from unlearn.math.spectrum import hutchinson_trace, spectral_density, top_k
 from unlearn.runtime.rng import derive_seed

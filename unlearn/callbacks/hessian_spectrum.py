@@ -27,12 +27,8 @@ from unlearn.config.schema import DEFINITIONS, ENGINES  # the choices, declared 
 from unlearn.config.schema import SIGMA_AT as AT
 from unlearn.config.schema import SIGMA_BATCHES as BATCHES
 from unlearn.config.schema import SIGMA_MODES as MODES
-from unlearn.math.hessian import (
-    SigmaDefinition,
-    SpectrumEstimate,
-    functional_loss,
-    hessian_spectrum,
-)
+from unlearn.math.hessian import functional_loss, hessian_spectrum
+from unlearn.math.krylov import SigmaDefinition, SpectrumEstimate
 from unlearn.math.params import snapshot
 from unlearn.math.pyhessian_engine import pyhessian_spectrum
 from unlearn.runtime.rng import derive_seed

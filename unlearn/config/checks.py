@@ -9,10 +9,12 @@ the key, the value and what is allowed; `python -m unlearn` prints it and exits 
 
 from __future__ import annotations
 
+import copy
 import difflib
 from collections.abc import Iterable
+from typing import Any
 
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from unlearn.config.errors import ConfigError, show
@@ -90,3 +92,29 @@ def prefer_given_unit(cfg: DictConfig, given: Iterable[str]) -> None:
             cfg[epochs_key] = None
         elif epochs_at > steps_at:
             cfg[steps_key] = None
+
+
+def check_model_fits(cfg: DictConfig, data: Any, net: Any) -> None:
+    """One forward pass on two training samples (eval mode, no grad, on a copy): the model
+    must accept the data's inputs and give one logit per class."""
+    import torch  # here, not at the top: config checks stay importable without torch
+
+    x = data.batch(torch.arange(min(2, data.num_train)))[0]
+    probe = copy.deepcopy(net).eval()
+    model = OmegaConf.select(cfg, "model._target_", default="?")
+    try:
+        with torch.no_grad():
+            out = probe(x)
+    except Exception as err:  # noqa: BLE001 (any failure here means the pair does not fit)
+        raise ConfigError(
+            f"model._target_={model!r}: does not accept this data's inputs of shape "
+            f"{tuple(x.shape[1:])} ({type(err).__name__}: {' '.join(str(err).split())[:120]}); "
+            "allowed a model whose input matches the data"
+        ) from err
+    classes = getattr(data, "num_classes", None)
+    if not isinstance(out, torch.Tensor) or out.ndim != 2 or (classes and out.shape[1] != classes):
+        got = tuple(out.shape[1:]) if isinstance(out, torch.Tensor) else type(out).__name__
+        raise ConfigError(
+            f"model.num_classes={OmegaConf.select(cfg, 'model.num_classes')!r}: the model gives "
+            f"outputs of shape {got}; allowed {classes} (the data's number of classes)"
+        )

@@ -3,7 +3,7 @@
 Tokenising 50,000 reviews takes a while and encoding them with a frozen DistilBERT takes
 minutes on a GPU (hours on a CPU); both are pure functions of their inputs, so both are
 stored in ``<cache_dir>/tokens`` and ``<cache_dir>/features`` under the digest of those
-inputs, in the cache's verified format (`unlearn.experiment.cache.write_entry`), under a file lock.
+inputs, in the cache's verified format (`unlearn.runtime.store.write_entry`), under a file lock.
 The features come from the encoder in eval mode (no dropout) over fixed batches, so they
 are deterministic, and every later step trains only the head on them.
 """
@@ -20,7 +20,8 @@ import torch
 from torch import Tensor
 
 from unlearn.config.checks import ConfigError
-from unlearn.experiment.cache import (
+from unlearn.runtime.hub import hf_snapshot
+from unlearn.runtime.store import (
     CODE_VERSION,
     digest,
     locked,
@@ -28,7 +29,6 @@ from unlearn.experiment.cache import (
     tensor_digest,
     write_entry,
 )
-from unlearn.runtime.hub import hf_snapshot
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +83,7 @@ def frozen_features(
     ids: Tensor, pad_id: int, spec: Mapping[str, Any], batch_size: int, cache_dir: Path
 ) -> Tensor:
     """[CLS] features (n, dim) float32 of the frozen encoder `spec` = {pretrained, config, seed}."""
-    from unlearn.models.distilbert import build_distilbert, encode_cls
+    from unlearn.models.distilbert import build_distilbert, encode_cls  # transformers: lazily
 
     spec = dict(spec)
     key = digest(["features", CODE_VERSION, torch.__version__, tensor_digest(ids), pad_id, spec])

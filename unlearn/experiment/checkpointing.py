@@ -32,6 +32,7 @@ from omegaconf import DictConfig, OmegaConf
 from typing_extensions import override
 
 from unlearn.config.checks import ConfigError
+from unlearn.experiment.results import FINISHED, read_results
 from unlearn.runtime.atomic import atomic_write
 
 CHECKPOINT_DIR = "checkpoints"
@@ -261,8 +262,6 @@ def remove_checkpoints(out_dir: str | Path) -> None:
 def check_output_dir(out_dir: str | Path, run_identity: str) -> dict[str, Any] | None:
     """The stored results if `out_dir` holds this very run, finished; None if it holds no
     finished run; ConfigError if it holds another config's (never overwritten)."""
-    from unlearn.experiment.results import FINISHED, read_results
-
     try:
         existing = read_results(Path(out_dir) / "results.json")
     except ValueError as err:

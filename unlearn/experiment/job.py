@@ -27,6 +27,7 @@ import logging
 import sys
 import time
 import traceback
+import urllib.error
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,8 +37,11 @@ from omegaconf import DictConfig, OmegaConf
 
 from unlearn.config.checks import ConfigError, prefer_given_unit
 from unlearn.config.debug import apply_debug
+from unlearn.config.errors import EnvironmentProblem
+from unlearn.experiment.results import ResultsNotWritten, write_results
 from unlearn.loggers import wandb_run
-from unlearn.runtime import devices
+from unlearn.runtime import devices, interrupt
+from unlearn.runtime.interrupt import Interrupted
 
 log = logging.getLogger(__name__)
 
@@ -103,10 +107,6 @@ def _config(cfg: DictConfig) -> dict[str, Any]:
 
 def is_environment(err: BaseException) -> bool:
     """True for failures that every job on this machine would share (not the config's)."""
-    import urllib.error
-
-    from unlearn.config.errors import EnvironmentProblem
-
     if isinstance(err, EnvironmentProblem | ConnectionError | urllib.error.URLError):
         return True
     text = str(err)
@@ -120,7 +120,7 @@ def failure_results(cfg: DictConfig, status: str, reason: str, **extra: Any) -> 
     for key in ("N", "N_epochs", "t", "t_epochs", "lr", "batch_size", "gamma", "seed"):
         results[key] = _knob(cfg, key)
     try:
-        from unlearn.experiment.checkpointing import identity
+        from unlearn.experiment.checkpointing import identity  # torch: not at `--help`
 
         results["config_hash"] = identity(cfg)
     except Exception:  # noqa: BLE001 (no identity: the run is simply not recognised later)
@@ -131,8 +131,6 @@ def failure_results(cfg: DictConfig, status: str, reason: str, **extra: Any) -> 
 
 def _write(cfg: DictConfig, results: dict[str, Any]) -> None:
     """Write a failure record; never raises (a full disk must not hide the first error)."""
-    from unlearn.experiment.results import write_results
-
     try:
         write_results(Path(cfg.paths.output_dir) / "results.json", results)
     except FileExistsError:  # a finished run's results.json stays as it is
@@ -144,9 +142,29 @@ def _write(cfg: DictConfig, results: dict[str, Any]) -> None:
 
 def resume_command(cfg: DictConfig, ctx: JobContext) -> str:
     """The command that continues this run, or this job's sweep."""
-    from unlearn.runtime.interrupt import resume_command as command
+    return interrupt.resume_command(ctx.argv, str(_knob(cfg, "paths.output_dir")), ctx.sweep_dir)
 
-    return command(ctx.argv, str(_knob(cfg, "paths.output_dir")), ctx.sweep_dir)
+
+def _prepare_wandb(cfg: DictConfig, ctx: JobContext) -> None:
+    """Hand W&B this job's facts as plain values (name, group, tags, a stable run id)."""
+    if not wandb_run.enabled(cfg):
+        return
+    try:
+        from unlearn.experiment.checkpointing import identity  # torch: not at `--help`
+
+        what = identity(cfg)
+    except Exception:  # noqa: BLE001 (a config that does not resolve: the folder alone)
+        what = ""
+    wandb_run.prepare(
+        cfg,
+        identity=what,
+        multirun=ctx.multirun,
+        sweep=ctx.sweep,
+        sweep_dir=ctx.sweep_dir,
+        job_num=ctx.job_num,
+        overrides=ctx.overrides,
+        choices=dict(ctx.choices),
+    )
 
 
 def run_job(
@@ -156,7 +174,7 @@ def run_job(
 
     Only a bad config of a single run, and interrupts (Ctrl-C, SIGTERM), propagate.
     """
-    wandb_run.prepare(cfg, ctx)
+    _prepare_wandb(cfg, ctx)
     try:
         results = _attempt(cfg, ctx, run_fn)
     except BaseException:
@@ -172,9 +190,7 @@ def _attempt(
     from unlearn.runtime.divergence import Diverged  # torch: imported when a job runs, not at start
 
     if run_fn is None:
-        from unlearn.experiment.run import run as run_fn
-    from unlearn.experiment.results import ResultsNotWritten
-    from unlearn.runtime.interrupt import Interrupted
+        from unlearn.experiment.run import run as run_fn  # Lightning: not at `--help`
 
     start = time.perf_counter()
     try:

@@ -28,7 +28,7 @@ INFEASIBLE = 1e12  # a constraint-breaking trial's score (plus how far it falls 
 
 def reference_config(cfg: DictConfig) -> DictConfig:
     """`cfg` at γ = 0, unscored, without a logger, in its own folder beside `cfg`'s."""
-    from unlearn.experiment.checkpointing import identity
+    from unlearn.experiment.checkpointing import identity  # torch: not at `--help`
 
     ref = OmegaConf.create(OmegaConf.to_container(cfg, resolve=False))
     with open_dict(ref):
@@ -56,9 +56,13 @@ def reference_accuracy(cfg: DictConfig, run_fn: Callable[[DictConfig], dict]) ->
 
 
 def objective_value(
-    cfg: DictConfig, results: dict[str, Any], run_fn: Callable[[DictConfig], dict] | None = None
+    cfg: DictConfig, results: dict[str, Any], run_fn: Callable[[DictConfig], dict]
 ) -> float | None:
-    """The number `objective` asks for (None when `objective.metric` is null)."""
+    """The number `objective` asks for (None when `objective.metric` is null).
+
+    `run_fn` makes the γ = 0 reference run when `objective.max_acc_drop` is set; `run`
+    passes itself, so this module never imports the run.
+    """
     node = cfg.get("objective") or {}
     metric = node.get("metric")
     if not metric or results.get("status") != "ok":
@@ -67,8 +71,6 @@ def objective_value(
     drop = node.get("max_acc_drop")
     if drop is None:
         return value
-    if run_fn is None:
-        from unlearn.experiment.run import run as run_fn
     floor = reference_accuracy(cfg, run_fn) - float(drop) / 100.0
     shortfall = floor - float(results["test_acc"])
     if shortfall > 0:

@@ -13,7 +13,6 @@ their first value.
 
 from __future__ import annotations
 
-import copy
 import typing
 from collections.abc import Iterable, Iterator
 from dataclasses import fields, is_dataclass
@@ -26,9 +25,11 @@ from hydra.errors import HydraException, InstantiationException
 from omegaconf import DictConfig, OmegaConf, open_dict
 from omegaconf.errors import OmegaConfBaseException, ValidationError
 
+from hydra_plugins.unlearn_sweeper.union_sweeper import expand as expand_jobs
 from unlearn.config.checks import (
     ConfigError,
     check_data,
+    check_model_fits,
     check_window,
     did_you_mean,
     prefer_given_unit,
@@ -38,6 +39,7 @@ from unlearn.config.checks import (
 from unlearn.config.debug import apply_debug
 from unlearn.config.resources import CONF_DIR
 from unlearn.config.schema import field_type
+from unlearn.experiment.sweeps import list_jobs
 from unlearn.loggers import wandb_run
 from unlearn.runtime.folders import check_folder, check_sweep_folder
 
@@ -203,32 +205,6 @@ def compose_run(overrides: list[str], config_name: str = "config") -> DictConfig
 # ---------------------------------------------------------------------------- the checks
 
 
-def check_model_fits(cfg: DictConfig, data: Any, net: Any) -> None:
-    """One forward pass on two training samples (eval mode, no grad, on a copy): the model
-    must accept the data's inputs and give one logit per class."""
-    import torch
-
-    x = data.batch(torch.arange(min(2, data.num_train)))[0]
-    probe = copy.deepcopy(net).eval()
-    model = OmegaConf.select(cfg, "model._target_", default="?")
-    try:
-        with torch.no_grad():
-            out = probe(x)
-    except Exception as err:  # noqa: BLE001 (any failure here means the pair does not fit)
-        raise ConfigError(
-            f"model._target_={model!r}: does not accept this data's inputs of shape "
-            f"{tuple(x.shape[1:])} ({type(err).__name__}: {_one_line(err)[:120]}); "
-            "allowed a model whose input matches the data"
-        ) from err
-    classes = getattr(data, "num_classes", None)
-    if not isinstance(out, torch.Tensor) or out.ndim != 2 or (classes and out.shape[1] != classes):
-        got = tuple(out.shape[1:]) if isinstance(out, torch.Tensor) else type(out).__name__
-        raise ConfigError(
-            f"model.num_classes={OmegaConf.select(cfg, 'model.num_classes')!r}: the model gives "
-            f"outputs of shape {got}; allowed {classes} (the data's number of classes)"
-        )
-
-
 def _instantiate(node: DictConfig, key: str) -> Any:
     """`instantiate`, with a ValueError of the target's own checks as a one-line ConfigError."""
     from hydra.utils import instantiate
@@ -262,7 +238,11 @@ def check_run(
     """
     import torch
 
-    from unlearn.experiment.checkpointing import check_output_dir, find_resume, identity
+    from unlearn.experiment.checkpointing import (  # torch and Lightning: not at `--help`
+        check_output_dir,
+        find_resume,
+        identity,
+    )
 
     validate(cfg)
     _checks_of_others(cfg)
@@ -300,6 +280,7 @@ def check_run(
 
 def _checks_of_others(cfg: DictConfig) -> None:
     """The config checks other modules own (the methods' registry, the device)."""
+    # here, not at the top: they import torch and Lightning, which `--help` never needs
     from unlearn.experiment.pretrain import check_accelerator
     from unlearn.methods import check_method
 
@@ -309,6 +290,7 @@ def _checks_of_others(cfg: DictConfig) -> None:
 
 def _check_forget(cfg: DictConfig, data: Any) -> None:
     """The forget set must lie inside the training set; PRS needs enough of each split."""
+    # here, not at the top: they import torch, which `--help` never needs
     from unlearn.forget import check_forget
     from unlearn.privacy import check_prs
 
@@ -372,8 +354,6 @@ def sweep_jobs(
 ) -> tuple[str, list[list[str]]] | None:
     """(hydra.sweep.dir, every job's overrides) of ``python -m unlearn -m <overrides>``;
     None when the sweeper is not the `union` grid sweeper (an Optuna search, say)."""
-    from hydra_plugins.unlearn_sweeper.union_sweeper import expand as expand_jobs
-
     parsed = OverridesParser.create().parse_overrides(overrides)
     fixed = [str(o.input_line) for o in parsed if not o.is_sweep_override()]
     with initialize_config_dir(version_base="1.3", config_dir=str(CONF_DIR)):
@@ -394,8 +374,6 @@ def _sweep_jobs(overrides: list[str]) -> list[list[str]] | None:
     names = [o.split("=", 1)[1] for o in overrides if o.lstrip("+").startswith("sweep=")]
     if not names:
         return None
-    from unlearn.experiment.sweeps import list_jobs
-
     rest = [o for o in overrides if not o.lstrip("+").startswith("sweep=")]
     seen: set[str] = set()
     covering = []

@@ -31,50 +31,21 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig
 from typing_extensions import override
 
-from unlearn.callbacks.progress import PhaseBar, progress_callbacks
 from unlearn.callbacks.stop_on_signal import StopOnSignal
+from unlearn.callbacks.trainer import make_trainer
 from unlearn.callbacks.training_curve import TrainingCurve, log_rows
 from unlearn.config.checks import ConfigError
 from unlearn.config.errors import EnvironmentProblem
 from unlearn.data.arrays import ArrayDataModule
 from unlearn.data.stream import BatchStream
-from unlearn.experiment.cache import PretrainCache, trajectory_material
+from unlearn.experiment.cache import PretrainCache
 from unlearn.module import UnlearnModule
 from unlearn.runtime import interrupt
+from unlearn.runtime.store import trajectory_material
 
 log = logging.getLogger(__name__)
 
 PRETRAIN_STREAM, WINDOW_STREAM = 0, 1
-
-
-def make_trainer(
-    cfg: DictConfig,
-    max_steps: int,
-    callbacks: list,
-    loggers: list | bool,
-    phase: str | None = None,
-    start: int = 0,
-) -> L.Trainer:
-    """A Trainer from `cfg.trainer` for exactly `max_steps` steps of one phase.
-
-    A named `phase` also gets its progress bar or periodic log line (`cfg.progress`);
-    ``progress.bar`` decides ``enable_progress_bar``.
-    """
-    settings = cfg.get("progress") or {}
-    shown = (
-        progress_callbacks(
-            phase, start, settings.get("bar", "auto"), settings.get("log_every_s", 60)
-        )
-        if phase
-        else []
-    )
-    return instantiate(
-        cfg.trainer,
-        max_steps=max_steps,
-        callbacks=[*callbacks, *shown],
-        logger=loggers,
-        enable_progress_bar=any(isinstance(c, PhaseBar) for c in shown),
-    )
 
 
 def curve_settings(cfg: DictConfig) -> tuple[int | None, int | None]:

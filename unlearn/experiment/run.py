@@ -18,10 +18,16 @@ from omegaconf import DictConfig, OmegaConf
 
 from unlearn.callbacks import HessianSpectrum, Unlearner, UnlearningError, WeightDrift
 from unlearn.callbacks.stop_on_signal import StopOnSignal
+from unlearn.callbacks.trainer import make_trainer
 from unlearn.callbacks.training_curve import TrainingCurve
-from unlearn.config.checks import check_data, check_window, resolve_steps, validate
+from unlearn.config.checks import (
+    check_data,
+    check_model_fits,
+    check_window,
+    resolve_steps,
+    validate,
+)
 from unlearn.data.arrays import ArrayDataModule
-from unlearn.experiment.cache import compute_material
 from unlearn.experiment.checkpointing import (
     WindowCheckpoint,
     check_output_dir,
@@ -31,12 +37,10 @@ from unlearn.experiment.checkpointing import (
     remove_checkpoints,
 )
 from unlearn.experiment.objective import objective_value
-from unlearn.experiment.preflight import check_model_fits
 from unlearn.experiment.pretrain import (
     PRETRAIN_STREAM,
     WINDOW_STREAM,
     curve_settings,
-    make_trainer,
     pretrain,
 )
 from unlearn.experiment.results import FinishedRunError, ResultsNotWritten, write_results
@@ -48,6 +52,7 @@ from unlearn.module import UnlearnModule
 from unlearn.privacy import check_prs, privacy_risk
 from unlearn.runtime import interrupt
 from unlearn.runtime.determinism import prepare as prepare_determinism
+from unlearn.runtime.store import compute_material
 
 log = logging.getLogger(__name__)
 for _name in ("lightning.pytorch", "lightning.fabric", "lightning"):
@@ -235,7 +240,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
             cfg, data, module.net, unlearner.final_unlearned, unlearner.twin.net,
             unlearner.forget_indices, epochs,
         )  # fmt: skip
-    results["objective"] = objective_value(cfg, results)  # for a searching sweeper
+    results["objective"] = objective_value(cfg, results, run)  # for a searching sweeper
     with interrupt.deferred():  # a signal now waits until the finished results are on disk
         try:
             write_results(out_dir / "results.json", results)

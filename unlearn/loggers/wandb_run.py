@@ -31,13 +31,11 @@ import math
 import os
 import shutil
 import sys
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from omegaconf import DictConfig, OmegaConf, open_dict
-
-if TYPE_CHECKING:
-    from unlearn.experiment.job import JobContext
 
 log = logging.getLogger(__name__)
 
@@ -47,16 +45,6 @@ _LOGGER_ONLY += ("add_file_policy", "anonymous", "save_dir", "version")
 NAME_LENGTH = 120  # W&B shows names up to 128 characters
 # a sweep's overrides that say where or how it runs, not what a job is
 _NOT_IN_NAMES = ("hydra.", "hydra/", "+sweep", "sweep", "logger", "paths.", "progress.")
-
-
-def __getattr__(name: str) -> Any:
-    if (
-        name == "WandbLogger"
-    ):  # the class moved to unlearn.loggers.wandb_logger (it needs Lightning)
-        from unlearn.loggers.wandb_logger import WandbLogger
-
-        return WandbLogger
-    raise AttributeError(name)
 
 
 def fast_settings() -> Any:
@@ -104,15 +92,15 @@ def enabled(cfg: DictConfig) -> bool:
     return isinstance(target, str) and target.endswith("WandbLogger")
 
 
-def group_name(ctx: JobContext) -> str | None:
+def group_name(multirun: bool, sweep: str | None, sweep_dir: str | None) -> str | None:
     """A multirun's W&B group: ``<sweep>/<time>``, the last two parts of its sweep folder."""
-    if not ctx.multirun:
+    if not multirun:
         return None
-    if not ctx.sweep_dir:
-        return ctx.sweep or "multirun"
-    parts = Path(ctx.sweep_dir).parts[-2:]
+    if not sweep_dir:
+        return sweep or "multirun"
+    parts = Path(sweep_dir).parts[-2:]
     text = "/".join(parts)
-    return text if ctx.sweep is None or ctx.sweep in text else f"{ctx.sweep}/{parts[-1]}"
+    return text if sweep is None or sweep in text else f"{sweep}/{parts[-1]}"
 
 
 def run_name(overrides: tuple[str, ...] | list[str]) -> str | None:
@@ -128,14 +116,13 @@ def run_name(overrides: tuple[str, ...] | list[str]) -> str | None:
     return name[:NAME_LENGTH] or None
 
 
-def run_tags(cfg: DictConfig, ctx: JobContext) -> list[str]:
+def run_tags(cfg: DictConfig, sweep: str | None, choices: Mapping[str, str]) -> list[str]:
     """``sweep:``, ``method:``, ``data:`` and ``model:`` tags (group options where known)."""
-    choices = dict(ctx.choices)
     method = OmegaConf.select(cfg, "unlearn.method", default=None)
     data = choices.get("data") or OmegaConf.select(cfg, "data.dataset", default=None)
     data = data or _target_name(cfg, "data")
     model = choices.get("model") or _target_name(cfg, "model")
-    tags = [f"sweep:{ctx.sweep}" if ctx.sweep else None, f"method:{method}" if method else None]
+    tags = [f"sweep:{sweep}" if sweep else None, f"method:{method}" if method else None]
     tags += [f"data:{data}" if data else None, f"model:{model}" if model else None]
     return [t[:64] for t in tags if t]  # W&B caps a tag at 64 characters
 
@@ -146,34 +133,44 @@ def _target_name(cfg: DictConfig, key: str) -> str | None:
     return name.removesuffix("datamodule") or None
 
 
-def run_id(cfg: DictConfig) -> str:
-    """A W&B run id that a rerun of the same job (same folder, same config) finds again."""
+def run_id(cfg: DictConfig, identity: str) -> str:
+    """A W&B run id that a rerun of the same job (same folder, same config) finds again;
+    `identity` is the config's digest ("" when it does not resolve: the folder alone)."""
     where = str(Path(str(cfg.paths.output_dir)).resolve())
-    try:
-        from unlearn.experiment.checkpointing import identity
-
-        what = identity(cfg)
-    except Exception:  # noqa: BLE001 (a config that does not resolve: the folder alone)
-        what = ""
-    return hashlib.sha256(f"{where}|{what}".encode()).hexdigest()[:16]
+    return hashlib.sha256(f"{where}|{identity}".encode()).hexdigest()[:16]
 
 
-def prepare(cfg: DictConfig, ctx: JobContext) -> None:
-    """Name, group, tag and id the job's W&B run, where the config leaves them null."""
+def prepare(
+    cfg: DictConfig,
+    *,
+    identity: str,
+    multirun: bool = False,
+    sweep: str | None = None,
+    sweep_dir: str | None = None,
+    job_num: int | None = None,
+    overrides: Sequence[str] = (),
+    choices: Mapping[str, str] | None = None,
+) -> None:
+    """Name, group, tag and id the job's W&B run, where the config leaves them null.
+
+    Takes the job's facts as plain values (the experiment layer passes them), so the
+    loggers never import the experiment's classes.
+    """
     if not enabled(cfg):
         return
     os.environ.setdefault("WANDB_SILENT", "true")
     with open_dict(cfg):
         node = cfg.logger.wandb
         if node.get("group") is None:
-            node.group = group_name(ctx)
-        if node.get("name") is None and ctx.multirun:
-            node.name = run_name(ctx.overrides) or f"{ctx.sweep or 'job'}-{ctx.job_num}"
-        if node.get("notes") is None and ctx.overrides:
-            node.notes = " ".join(ctx.overrides)
-        node.tags = [*node.get("tags", []), *(t for t in run_tags(cfg, ctx) if t not in node.tags)]
+            node.group = group_name(multirun, sweep, sweep_dir)
+        if node.get("name") is None and multirun:
+            node.name = run_name(overrides) or f"{sweep or 'job'}-{job_num}"
+        if node.get("notes") is None and overrides:
+            node.notes = " ".join(overrides)
+        tags = run_tags(cfg, sweep, choices or {})
+        node.tags = [*node.get("tags", []), *(t for t in tags if t not in node.tags)]
         if node.get("id") is None:
-            node.id = run_id(cfg)
+            node.id = run_id(cfg, identity)
 
 
 def init_kwargs(cfg: DictConfig) -> dict[str, Any]:

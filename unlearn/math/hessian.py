@@ -13,63 +13,18 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Literal
 
 import torch
 from torch import Tensor, nn
 from torch.func import functional_call
 
+from unlearn.math.krylov import SpectrumEstimate, _dot, _norm, start_vector
+from unlearn.math.lanczos import lanczos
 from unlearn.math.params import buffers_copy, trainable
 from unlearn.runtime.rng import seeded_scope
 
-SigmaDefinition = Literal["spectral_norm", "sqrt_top_eig"]
 LossFn = Callable[[nn.Module, dict[str, Tensor], dict[str, Tensor]], Tensor]
-
-
-@dataclass(frozen=True)
-class SpectrumEstimate:
-    """One power-iteration result.
-
-    Attributes:
-        norm: ‖H‖₂ = |λ_dominant|, estimated as ‖Hv‖ for the converged unit v.
-        rayleigh: vᵀHv, the signed dominant eigenvalue.
-        iterations: Hessian-vector products used.
-        vector: the converged unit vector (for warm starts).
-    """
-
-    norm: Tensor
-    rayleigh: Tensor
-    iterations: int
-    vector: list[Tensor]
-
-    def value(self, definition: SigmaDefinition = "spectral_norm") -> Tensor:
-        """σ under the chosen definition; `sqrt_top_eig` is NaN when the top eigenvalue < 0."""
-        if definition == "spectral_norm":
-            return self.norm
-        if definition == "sqrt_top_eig":
-            return torch.sqrt(self.rayleigh)  # NaN for a negative eigenvalue, as it should be
-        raise ValueError(f"sigma definition={definition!r}; allowed: spectral_norm, sqrt_top_eig")
-
-
-def _dot(a: list[Tensor], b: list[Tensor]) -> Tensor:
-    return torch.stack([(x * y).sum() for x, y in zip(a, b, strict=True)]).sum()
-
-
-def _norm(a: list[Tensor]) -> Tensor:
-    return torch.linalg.vector_norm(torch.stack(torch._foreach_norm(a)))
-
-
-def start_vector(
-    like: list[Tensor], generator: torch.Generator | None, init: list[Tensor] | None
-) -> list[Tensor]:
-    """A unit start vector: `init` (a warm start) or seeded Gaussian noise shaped like `like`."""
-    if init is not None:
-        v = [x.detach().clone() for x in init]
-    else:
-        v = [torch.randn(x.shape, generator=generator, dtype=x.dtype).to(x.device) for x in like]
-    torch._foreach_div_(v, _norm(v))
-    return v
 
 
 def power_iteration(
@@ -141,8 +96,6 @@ def hessian_spectrum(
 
     gen = torch.Generator().manual_seed(seed)
     if method == "lanczos":
-        from unlearn.math.lanczos import lanczos
-
         return lanczos(hvp, list(leaves.values()), max_iter, tol, gen, init, first_check)
     if method != "power":
         raise ValueError(f"method={method!r}; allowed: power, lanczos")

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from unlearn.math.hessian import SpectrumEstimate, _dot, _norm, start_vector
+from unlearn.math.krylov import SpectrumEstimate, _dot, _norm, start_vector
 
 
 def _ritz(alphas: np.ndarray, betas: np.ndarray) -> tuple[float, np.ndarray]:

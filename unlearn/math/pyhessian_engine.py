@@ -13,7 +13,7 @@ import warnings
 import torch
 from torch import Tensor, nn
 
-from unlearn.math.hessian import SpectrumEstimate
+from unlearn.math.krylov import SpectrumEstimate
 from unlearn.runtime.rng import seeded_scope
 
 

@@ -4,7 +4,7 @@ Members are a seeded, label-stratified half of the training set; non-members a s
 stratified half of the test set. The shadow trains with the target's model, loss,
 optimiser and batch size for as many epochs as the target saw (or `privacy.shadow_epochs`),
 from its own seeded initialisation and step seeds, so it never touches the run's RNG.
-Its weights are cached like a pretrained model (`unlearn.experiment.cache`), under
+Its weights are cached like a pretrained model (`unlearn.runtime.store`), under
 `paths.cache_dir/shadow/`, keyed by everything that shapes them.
 """
 
@@ -19,12 +19,12 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig
 from torch import Tensor, nn
 
+from unlearn.callbacks.trainer import make_trainer
 from unlearn.data.arrays import ArrayDataModule, IndexedArrays
 from unlearn.data.stream import BatchStream
-from unlearn.experiment.cache import digest, locked, read_entry, trajectory_material, write_entry
-from unlearn.experiment.pretrain import make_trainer
 from unlearn.module import UnlearnModule
 from unlearn.runtime.rng import derive_seed, seeded_scope
+from unlearn.runtime.store import digest, locked, read_entry, trajectory_material, write_entry
 
 log = logging.getLogger(__name__)
 SHADOW_STREAM = 100  # apart from the run's pretrain (0), window (1) and forget (3) streams
@@ -71,7 +71,7 @@ def shadow_model(
 ) -> tuple[nn.Module, bool]:
     """The shadow net trained `steps` steps on training samples `members`; (net, from cache).
 
-    Cached through `unlearn.experiment.cache` (verified entries, one lock per shadow), so parallel
+    Cached through `unlearn.runtime.store` (verified entries, one lock per shadow), so parallel
     sweep jobs train each shadow once, and different shadows at the same time.
     """
     assert data.train_set is not None
