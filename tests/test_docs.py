@@ -47,3 +47,14 @@ def test_docs_index_links_every_page_and_the_neighbours():
             assert f"]({page.name})" in index, page.name
     for name in NEIGHBOURS:
         assert f"]({name})" in index, name
+
+
+def test_the_index_maps_every_page():
+    index = (ROOT / "docs" / "index.md").read_text()
+    linked = set(re.findall(r"\]\(([\w-]+\.md)(?:#[^)]*)?\)", index))
+    pages = {p.name for p in (ROOT / "docs").glob("*.md")} - {"index.md"}
+    assert not sorted(pages - linked), f"docs/index.md links no {sorted(pages - linked)}"
+
+
+def test_the_readme_is_a_front_page():
+    assert len((ROOT / "README.md").read_text().splitlines()) <= 200
