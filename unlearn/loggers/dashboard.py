@@ -23,7 +23,7 @@ import os
 import re
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -472,7 +472,7 @@ def publish(sweep: Sweep) -> tuple[str, str]:
     if not sweep.entity:  # the views need one: the account's default
         import wandb
 
-        sweep = Sweep(**{**sweep.__dict__, "entity": wandb.Api().default_entity})
+        sweep = replace(sweep, entity=wandb.Api().default_entity)
     space = workspace(sweep)
     if mine.get("workspace_id"):
         space._internal_name, space._internal_id = mine["workspace_name"], mine["workspace_id"]
