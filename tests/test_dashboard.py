@@ -32,8 +32,10 @@ from wandb_workspaces.reports.v2 import internal as report_internal
 from wandb_workspaces.workspaces import internal as workspace_internal
 
 from unlearn import sync
+from unlearn.errors import ConfigError
 from unlearn.job import run_job
 from unlearn.loggers import dashboard as db
+from unlearn.preflight import compose_run
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "dashboard.json"
 REPORT_MD = """# Sweep report
@@ -319,3 +321,11 @@ def test_every_key_a_panel_reads_is_one_a_real_run_logs(make_cfg, tmp_path):
             for y in p.y:
                 assert any({p.x, y} <= row for row in rows), (p.x, y)
     assert {"model", "data", "v_ratio", "cost_gradient_evaluations"} <= summary
+
+
+def test_logger_dashboard_is_a_typed_option_refused_in_one_line_when_not_a_bool():
+    assert compose_run(["logger=wandb", "logger.dashboard=true"]).logger.dashboard is True
+    assert compose_run(["logger=wandb"]).logger.dashboard is False  # off unless asked
+    with pytest.raises(ConfigError) as err:
+        compose_run(["logger=wandb", "logger.dashboard=maybe"])
+    assert str(err.value) == "logger.dashboard='maybe': allowed true or false"
