@@ -4,7 +4,7 @@ PYTHON ?= python3.11
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: help install test test-slow lint format run clean clean-cache bench sweep-mini analyze sync reproduce-cpu gpu-check
+.PHONY: help install test test-slow lint format run clean clean-cache bench sweep-mini analyze sync dashboard reproduce-cpu gpu-check
 
 help: ## Show this help
 	@grep -E '^[a-zA-Z_%-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
@@ -101,6 +101,10 @@ analyze: ## Write summary.csv, report.md and figures/ into a sweep folder: make 
 sync: ## Upload every offline W&B run under a sweep folder: make sync SWEEP=multirun/...
 	@test -n "$(SWEEP)" || { echo "usage: make sync SWEEP=<sweep folder>" >&2; exit 2; }
 	$(PY) -m unlearn.sync $(SWEEP) $(ARGS)
+
+dashboard: ## Upload a sweep, then save its W&B workspace and report: make dashboard SWEEP=multirun/...
+	@test -n "$(SWEEP)" || { echo "usage: make dashboard SWEEP=<sweep folder>" >&2; exit 2; }
+	$(PY) -m unlearn.sync $(SWEEP) --dashboard $(ARGS)
 
 clean: ## Remove run outputs and tool caches (keeps .venv and the pretrain cache: make clean-cache)
 	rm -rf outputs multirun .pytest_cache .ruff_cache

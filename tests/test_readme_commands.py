@@ -93,6 +93,10 @@ def test_command_is_accepted(page, command, tmp_path, monkeypatch, capsys):
         from unlearn.loggers import sync
 
         (tmp_path / "0" / "wandb" / "offline-run-20261201_080000-abc").mkdir(parents=True)
+        if "--dashboard" in args:  # and a job that logged to W&B, for the dashboards
+            from test_dashboard import _sweep_folder
+
+            _sweep_folder(tmp_path / "1", [["gamma=0"]])
         rest = [a for a in args[1:] if a != "--dry-run"]
         assert sync.main([str(tmp_path), *rest, "--dry-run"]) == 0
         out = capsys.readouterr().out

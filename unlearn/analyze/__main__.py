@@ -41,6 +41,11 @@ def main(argv: list[str] | None = None) -> int:
         from unlearn.analyze.to_wandb import log_analysis  # wandb: only when it logs
 
         log_analysis(analysis, args.wandb)
+        loggers = [(r.get("config") or {}).get("logger") or {} for r in analysis.rows]
+        if any(node.get("dashboard") for node in loggers):  # the W&B workspace and report
+            from unlearn.loggers.dashboard import after_analysis
+
+            after_analysis(args.sweep_dir)
     counts: dict[str, int] = {}
     for row in analysis.rows:
         counts[row.get("status", "?")] = counts.get(row.get("status", "?"), 0) + 1

@@ -527,6 +527,8 @@ class WandbConf:
     """logger=wandb: the W&B mode beside the logger itself (unlearn/loggers/wandb_run.py)."""
 
     mode: str = value(choices=WANDB_MODES)
+    # true: the sweep's analysis saves its W&B workspace and report (unlearn/loggers/dashboard.py)
+    dashboard: bool = False
     wandb: WandbLoggerConf = field(default_factory=WandbLoggerConf)
 
 

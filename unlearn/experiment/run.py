@@ -71,7 +71,7 @@ def _instantiate_dict(node: DictConfig | None) -> list[Any]:
     """Instantiate each entry of a name → config mapping (callbacks, loggers)."""
     if not node:
         return []
-    return [instantiate(v) for v in node.values() if v is not None and "_target_" in v]
+    return [instantiate(v) for v in node.values() if isinstance(v, DictConfig) and "_target_" in v]
 
 
 def _first(callbacks: list, kind: type) -> Any:

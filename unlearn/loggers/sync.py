@@ -9,8 +9,11 @@ the runs hold copies of their files, not symlinks.
     python -m unlearn.sync multirun/grid160/2026-12-01_08-00-00            # upload
     python -m unlearn.sync multirun/grid160/2026-12-01_08-00-00 --dry-run  # only list
     make sync SWEEP=multirun/grid160/2026-12-01_08-00-00
+    python -m unlearn.sync multirun/grid160/2026-12-01_08-00-00 --dashboard  # + W&B views
 
-Extra arguments after the folder go to ``wandb sync`` (e.g. ``--entity myteam``).
+``--dashboard`` then saves the sweep's W&B workspace and report (unlearn/loggers/dashboard.py;
+one line and exit status 3 when W&B cannot be reached). Extra arguments after the folder go
+to ``wandb sync`` (e.g. ``--entity myteam``).
 """
 
 from __future__ import annotations
@@ -35,14 +38,25 @@ def sync_command(runs: list[Path], extra: list[str] | tuple[str, ...] = ()) -> l
 
 def main(argv: list[str]) -> int:
     if not argv or argv[0].startswith("-"):
-        print("usage: python -m unlearn.sync SWEEP_DIR [--dry-run] [wandb sync options]")
+        print(
+            "usage: python -m unlearn.sync SWEEP_DIR [--dry-run] [--dashboard] [wandb sync options]"
+        )
         return 2
     root, rest = argv[0], argv[1:]
     dry = "--dry-run" in rest
-    extra = [a for a in rest if a != "--dry-run"]
+    extra = [a for a in rest if a not in ("--dry-run", "--dashboard")]
     if not Path(root).is_dir():
         print(f"error: {root}: not a folder", file=sys.stderr)
         return 2
+    if "--dashboard" in rest:
+        from unlearn.loggers import dashboard
+
+        return dashboard.main(root, extra, lambda: upload(root, extra, dry), dry)
+    return upload(root, extra, dry)
+
+
+def upload(root: str, extra: list[str], dry: bool) -> int:
+    """Sync every offline run under `root` (only list them when `dry`)."""
     runs = offline_runs(root)
     if not runs:
         print(f"no offline W&B runs under {root}")

@@ -195,7 +195,8 @@ def copy_into(run: Any, path: Path, name: str | None = None) -> None:
 
 
 def summary_metrics(results: dict[str, Any]) -> dict[str, Any]:
-    """The scalar entries of results.json, plus v/v_none and η·σ_avg, for the W&B summary."""
+    """The scalar entries of results.json, plus v/v_none, η·σ_avg and the model and data
+    names, for the W&B summary (what the dashboard's scatter and parallel plots read)."""
     out = {
         k: v
         for k, v in results.items()
@@ -207,6 +208,12 @@ def summary_metrics(results: dict[str, Any]) -> dict[str, Any]:
     lr, sigma = results.get("lr"), results.get("sigma_avg")
     if isinstance(lr, float) and isinstance(sigma, float):
         out["lr_sigma"] = lr * sigma
+    config = results.get("config") if isinstance(results.get("config"), dict) else {}
+    for group in ("model", "data"):  # short names, for the dashboard's parallel coordinates
+        node = config.get(group)
+        if isinstance(node, dict) and node.get("_target_") and group not in out:
+            name = str(node.get("dataset") or node["_target_"]).rsplit(".", 1)[-1].lower()
+            out[group] = name.removesuffix("datamodule")
     return {k: v for k, v in out.items() if not (isinstance(v, float) and math.isinf(v))}
 
 
