@@ -42,6 +42,10 @@ def main(cfg: DictConfig) -> float | str:
     status = results.get("status")
     if status == "ok":
         print(summary_table(results, _choices()))
+        if results.get("methods"):  # unlearn.compare: every method of the window
+            from unlearn.experiment.compare import methods_table
+
+            print(methods_table(results))
     else:
         print(f"{status}: {results.get('reason', '')}", file=sys.stderr)
     if results.get("write_error"):  # the numbers above are all there is: say so, exit non-zero

@@ -208,6 +208,9 @@ def summary_metrics(results: dict[str, Any]) -> dict[str, Any]:
     lr, sigma = results.get("lr"), results.get("sigma_avg")
     if isinstance(lr, float) and isinstance(sigma, float):
         out["lr_sigma"] = lr * sigma
+    for name, row in (results.get("methods") or {}).items():  # unlearn.compare: per method
+        scalars = {k: x for k, x in row.items() if isinstance(x, int | float | str)}
+        out |= {f"methods/{name}/{k}": x for k, x in scalars.items()}
     return {k: v for k, v in out.items() if not (isinstance(v, float) and math.isinf(v))}
 
 

@@ -1,0 +1,131 @@
+"""unlearn.compare: several methods on one window against one twin, each row equal bit for
+bit to the method's own single run; rewind is exact when it rewinds before F; SSD's rule."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+import torch
+
+from unlearn.config import ConfigError
+from unlearn.methods import METHODS
+from unlearn.methods.ssd import dampen
+from unlearn.run import run
+from unlearn.schema import METHOD_NAMES
+
+TINY = ["model=mlp", "N=10", "t=8", "verify_every=3"]
+# what must be equal to the single run bit for bit (seconds are wall time: never equal)
+SAME = (
+    "verification_error", "verification_error_no_unlearning", "v_ratio",
+    "output_distance_forget", "output_distance_test", "acc_forget", "acc_retain", "acc_test",
+    "gap_acc_forget", "gap_acc_retain", "gap_acc_test", "mia_forget", "twin_mia_forget",
+    "cost_gradient_evaluations", "cost_samples", "cost_hessian_vector_products",
+    "cost_stored_bytes", "unlearn_storage_bytes",
+)  # fmt: skip
+
+
+def _same(row: dict, single: dict, name: str) -> None:
+    for key in SAME:
+        a, b = row[key], single[key]
+        assert a == b or (math.isnan(a) and math.isnan(b)), (name, key, a, b)
+    curve = single["curves"]["verification_error"]
+    assert row["curves"]["verification_error"] == pytest.approx(curve, nan_ok=True, abs=0)
+    assert row["unlearn_report"] == single["unlearn_report"], name
+
+
+def test_the_schema_names_every_registered_method():
+    assert set(METHOD_NAMES) == set(METHODS)
+
+
+@pytest.mark.slow
+def test_every_method_of_compare_all_equals_its_single_run(make_cfg):
+    both = run(make_cfg(*TINY, "unlearn.compare=all"))
+    assert list(both["methods"]) == list(METHOD_NAMES)  # the run's own method first
+    assert both["compare"] == list(METHOD_NAMES)
+    for name in METHOD_NAMES:
+        _same(both["methods"][name], run(make_cfg(*TINY, f"unlearn={name}")), name)
+    assert both["methods"]["retrain"]["verification_error"] == 0.0
+    assert both["methods"]["none"]["v_ratio"] == 1.0
+
+
+def test_a_short_list_equals_the_single_runs_and_keeps_the_top_level_keys(make_cfg, tmp_path):
+    names = ["fine_tune", "single_gradient", "rewind@k:4", "ssd"]
+    both = run(make_cfg(*TINY, "unlearn=fine_tune", "unlearn.steps=3",
+                        f"unlearn.compare=[{','.join(names)}]"))  # fmt: skip
+    assert list(both["methods"]) == names
+    # unlearn.steps=3 given on the command line reaches every post-hoc method (fine_tune)
+    _same(
+        both["methods"]["fine_tune"],
+        run(make_cfg(*TINY, "unlearn=fine_tune", "unlearn.steps=3")),
+        "ft",
+    )
+    _same(both["methods"]["single_gradient"], run(make_cfg(*TINY)), "sg")
+    _same(
+        both["methods"]["rewind@k:4"], run(make_cfg(*TINY, "unlearn=rewind", "unlearn.k=4")), "rw"
+    )
+    _same(both["methods"]["ssd"], run(make_cfg(*TINY, "unlearn=ssd")), "ssd")
+    # the first method's keys stay at the top level; the twin's cost is there once
+    saved = json.loads((tmp_path / "results.json").read_text())
+    assert (
+        saved["method"] == "fine_tune"
+        and saved["methods"]["fine_tune"]["cost_samples"] == saved["cost_samples"]
+    )
+    assert saved["verification_error"] == saved["methods"]["fine_tune"]["verification_error"]
+    assert (
+        saved["twin_cost"]["gradient_evaluations"]
+        == both["methods"]["ssd"]["twin_cost_gradient_evaluations"]
+    )
+
+
+BAD = [
+    (["unlearn.compare=[none,forget_me]"], "unlearn.compare=['none', 'forget_me']"),
+    (["unlearn.compare=[none,none]"], "unlearn.compare=['none', 'none']"),
+    (["unlearn.compare=everything"], "unlearn.compare='everything'"),
+    (["unlearn.compare=[none,rewind@k:0]"], "unlearn.compare[rewind@k:0].k=0"),
+    (
+        ["unlearn.compare=[none,rewind@k:9]"],
+        "unlearn.compare[rewind@k:9].k=9: allowed 1 <= k <= t = 8",
+    ),
+    (["unlearn.compare=[none,rewind@depth:2]"], "rewind has no setting 'depth'"),
+    (["unlearn.compare=[none,ssd@alpha:0]"], "unlearn.compare[ssd@alpha:0].alpha=0"),
+    (["unlearn=rewind", "unlearn.k=0"], "unlearn.k=0"),
+    (["unlearn=rewind", "unlearn.k=9"], "unlearn.k=9: allowed 1 <= k <= t = 8"),
+    (["unlearn=ssd", "unlearn.alpha=0"], "unlearn.alpha=0"),
+    (["unlearn=ssd", "unlearn.lam=-1"], "unlearn.lam=-1"),
+]
+
+
+@pytest.mark.parametrize("overrides, message", BAD, ids=[" ".join(o) for o, _ in BAD])
+def test_bad_compare_input_is_one_line_before_training(make_cfg, tmp_path, overrides, message):
+    with pytest.raises(ConfigError) as err:
+        run(make_cfg(*TINY, *overrides))
+    text = str(err.value)
+    assert message in text and "allowed" in text and "\n" not in text
+    assert not (tmp_path / "results.json").exists()
+
+
+def test_rewind_to_before_the_forgotten_batch_is_exact(make_cfg):
+    """The default forget set is the window's first batch: k = t rewinds to w_0, before F's
+    only use, and the replay is the twin's own steps: v = 0.0 exactly."""
+    exact = run(make_cfg(*TINY, "unlearn=rewind", "unlearn.k=8"))
+    assert exact["verification_error"] == 0.0 and exact["verification_error_no_unlearning"] > 0
+    assert exact["unlearn_report"] == {"rewind_step": 0, "replayed_steps": 8}
+    assert exact["cost_gradient_evaluations"] == 7  # step 1's batch is all F: no gradient
+
+
+def test_ssd_dampens_only_where_the_forget_importance_dominates():
+    f64 = torch.float64
+    w = [torch.tensor([1.0, 2.0, 3.0, 4.0], dtype=f64)]
+    imp_d = [torch.tensor([1.0, 1.0, 2.0, 0.0], dtype=f64)]
+    imp_f = [torch.tensor([5.0, 20.0, 20.0, 0.0], dtype=f64)]
+    # α = 10: I_F > 10·I_D at entry 1 only (20 > 10; 20 > 20 and 0 > 0 are false)
+    (out,) = dampen(w, imp_d, imp_f, alpha=10.0, lam=1.0)
+    assert out.tolist() == [1.0, 2.0 * (1.0 / 20.0), 3.0, 4.0]
+    # α = 2: entries 0, 1, 2 selected; λ = 4: factors min(4·1/5, 1), min(4/20, 1), min(8/20, 1)
+    (out,) = dampen(w, imp_d, imp_f, alpha=2.0, lam=4.0)
+    assert torch.allclose(out, torch.tensor([0.8, 0.4, 1.2, 4.0], dtype=f64))
+    # λ large: the bound min(·, 1) keeps a weight from growing
+    (out,) = dampen(w, imp_d, imp_f, alpha=2.0, lam=100.0)
+    assert out.tolist() == w[0].tolist()
