@@ -15,7 +15,7 @@ from unlearn.methods.ssd import dampen
 from unlearn.run import run
 from unlearn.schema import METHOD_NAMES
 
-TINY = ["model=mlp", "N=10", "t=8", "verify_every=3"]
+TINY = ["model=mlp", "N=10", "t=10", "verify_every=3"]  # t >= rewind's k = 10
 # what must be equal to the single run bit for bit (seconds are wall time: never equal)
 SAME = (
     "verification_error", "verification_error_no_unlearning", "v_ratio",
@@ -51,32 +51,27 @@ def test_every_method_of_compare_all_equals_its_single_run(make_cfg):
 
 
 def test_a_short_list_equals_the_single_runs_and_keeps_the_top_level_keys(make_cfg, tmp_path):
-    names = ["fine_tune", "single_gradient", "rewind@k:4", "ssd"]
-    both = run(make_cfg(*TINY, "unlearn=fine_tune", "unlearn.steps=3",
-                        f"unlearn.compare=[{','.join(names)}]"))  # fmt: skip
+    names = ["fine_tune", "single_gradient", "gradient_ascent", "rewind@k:4@rewind_every:3", "ssd"]
+    given = ["unlearn=fine_tune", "unlearn.steps=3"]
+    both = run(make_cfg(*TINY, *given, f"unlearn.compare=[{','.join(names)}]"))
     assert list(both["methods"]) == names
-    # unlearn.steps=3 given on the command line reaches every post-hoc method (fine_tune)
-    _same(
-        both["methods"]["fine_tune"],
-        run(make_cfg(*TINY, "unlearn=fine_tune", "unlearn.steps=3")),
-        "ft",
-    )
-    _same(both["methods"]["single_gradient"], run(make_cfg(*TINY)), "sg")
-    _same(
-        both["methods"]["rewind@k:4"], run(make_cfg(*TINY, "unlearn=rewind", "unlearn.k=4")), "rw"
-    )
-    _same(both["methods"]["ssd"], run(make_cfg(*TINY, "unlearn=ssd")), "ssd")
+    alone = {  # unlearn.steps=3 on the command line reaches every post-hoc method
+        "fine_tune": given,
+        "single_gradient": [],
+        "gradient_ascent": ["unlearn=gradient_ascent", "unlearn.steps=3"],
+        "rewind@k:4@rewind_every:3": ["unlearn=rewind", "unlearn.k=4", "unlearn.rewind_every=3"],
+        "ssd": ["unlearn=ssd"],
+    }
+    for name, overrides in alone.items():
+        _same(both["methods"][name], run(make_cfg(*TINY, *overrides)), name)
+    assert both["methods"]["gradient_ascent"]["cost_gradient_evaluations"] == 3
     # the first method's keys stay at the top level; the twin's cost is there once
     saved = json.loads((tmp_path / "results.json").read_text())
-    assert (
-        saved["method"] == "fine_tune"
-        and saved["methods"]["fine_tune"]["cost_samples"] == saved["cost_samples"]
-    )
-    assert saved["verification_error"] == saved["methods"]["fine_tune"]["verification_error"]
-    assert (
-        saved["twin_cost"]["gradient_evaluations"]
-        == both["methods"]["ssd"]["twin_cost_gradient_evaluations"]
-    )
+    first = saved["methods"]["fine_tune"]
+    assert saved["method"] == "fine_tune" and first["cost_samples"] == saved["cost_samples"]
+    assert saved["verification_error"] == first["verification_error"]
+    twin = both["methods"]["ssd"]["twin_cost_gradient_evaluations"]
+    assert saved["twin_cost"]["gradient_evaluations"] == twin
 
 
 BAD = [
@@ -85,13 +80,14 @@ BAD = [
     (["unlearn.compare=everything"], "unlearn.compare='everything'"),
     (["unlearn.compare=[none,rewind@k:0]"], "unlearn.compare[rewind@k:0].k=0"),
     (
-        ["unlearn.compare=[none,rewind@k:9]"],
-        "unlearn.compare[rewind@k:9].k=9: allowed 1 <= k <= t = 8",
+        ["unlearn.compare=[none,rewind@k:11]"],
+        "unlearn.compare[rewind@k:11].k=11: allowed 1 <= k <= t = 10",
     ),
+    (["unlearn.compare=[none,rewind@k]"], "unlearn.compare=['none', 'rewind@k']"),
     (["unlearn.compare=[none,rewind@depth:2]"], "rewind has no setting 'depth'"),
     (["unlearn.compare=[none,ssd@alpha:0]"], "unlearn.compare[ssd@alpha:0].alpha=0"),
     (["unlearn=rewind", "unlearn.k=0"], "unlearn.k=0"),
-    (["unlearn=rewind", "unlearn.k=9"], "unlearn.k=9: allowed 1 <= k <= t = 8"),
+    (["unlearn=rewind", "unlearn.k=11"], "unlearn.k=11: allowed 1 <= k <= t = 10"),
     (["unlearn=ssd", "unlearn.alpha=0"], "unlearn.alpha=0"),
     (["unlearn=ssd", "unlearn.lam=-1"], "unlearn.lam=-1"),
 ]
@@ -109,10 +105,13 @@ def test_bad_compare_input_is_one_line_before_training(make_cfg, tmp_path, overr
 def test_rewind_to_before_the_forgotten_batch_is_exact(make_cfg):
     """The default forget set is the window's first batch: k = t rewinds to w_0, before F's
     only use, and the replay is the twin's own steps: v = 0.0 exactly."""
-    exact = run(make_cfg(*TINY, "unlearn=rewind", "unlearn.k=8"))
+    exact = run(make_cfg(*TINY, "unlearn=rewind", "unlearn.k=10"))
     assert exact["verification_error"] == 0.0 and exact["verification_error_no_unlearning"] > 0
-    assert exact["unlearn_report"] == {"rewind_step": 0, "replayed_steps": 8}
-    assert exact["cost_gradient_evaluations"] == 7  # step 1's batch is all F: no gradient
+    assert exact["unlearn_report"] == {"rewind_step": 0, "replayed_steps": 10}
+    assert exact["cost_gradient_evaluations"] == 9  # step 1's batch is all F: no gradient
+    later = run(make_cfg(*TINY, "unlearn=rewind", "unlearn.k=4", "unlearn.rewind_every=3"))
+    assert later["unlearn_report"] == {"rewind_step": 6, "replayed_steps": 4}  # 6 <= 10 - 4
+    assert later["verification_error"] > 0  # F's step (step 1) is before the rewind point
 
 
 def test_ssd_dampens_only_where_the_forget_importance_dominates():

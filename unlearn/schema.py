@@ -435,7 +435,7 @@ METHOD_NAMES = (
 )  # fmt: skip
 COMPARE_ALLOWED = (
     "null, all, or a list of distinct methods among " + ", ".join(METHOD_NAMES)
-    + " (one setting each at most, as rewind@k:5)"
+    + " (each with its own settings, as rewind@k:5@rewind_every:1)"
 )  # fmt: skip
 
 
@@ -448,21 +448,21 @@ def compare_entries(value: Any) -> list[str]:
     return [str(v) for v in value]
 
 
-def split_entry(entry: str) -> tuple[str, str | None, str | None]:
-    """'rewind@k:5' → ('rewind', 'k', '5'); 'salun' → ('salun', None, None)."""
-    name, _, setting = entry.partition("@")
-    key, _, text = setting.partition(":")
-    return name, (key or None) if setting else None, text if setting else None
+def split_entry(entry: str) -> tuple[str, list[tuple[str, str]] | None]:
+    """'rewind@k:5@rewind_every:1' → ('rewind', [('k', '5'), ('rewind_every', '1')]);
+    'salun' → ('salun', []); None for the settings when one is not key:value."""
+    name, *parts = entry.split("@")
+    settings = [tuple(p.split(":", 1)) for p in parts]
+    if any(len(kv) != 2 or not kv[0] or not kv[1] for kv in settings):
+        return name, None
+    return name, settings  # type: ignore[return-value]
 
 
 def _compare_ok(node: DictConfig) -> bool:
     entries = compare_entries(OmegaConf.to_container(node, resolve=True).get("compare"))
     if entries == ["all"]:
         return True
-    ok = all(
-        (parts := split_entry(e))[0] in METHOD_NAMES and (parts[1] is None or bool(parts[2]))
-        for e in entries
-    )
+    ok = all((parts := split_entry(e))[0] in METHOD_NAMES and parts[1] is not None for e in entries)
     return ok and len(set(entries)) == len(entries)
 
 

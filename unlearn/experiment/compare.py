@@ -11,7 +11,7 @@ shared twin's is reported once, as ``twin_cost``.
 Each method takes the settings of its own YAML (conf/unlearn/<name>.yaml, with its
 parents), plus what the command line changed in ``unlearn.*`` where the method has that
 key (``unlearn=fine_tune unlearn.steps=20`` gives every post-hoc method 20 steps), plus
-its entry's own setting (``rewind@k:5``).
+its entry's own settings (``rewind@k:5``, ``rewind@k:5@rewind_every:1``).
 """
 
 from __future__ import annotations
@@ -105,17 +105,17 @@ def method_options(cfg: DictConfig) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     overrides = _overrides(cfg) if entries(cfg) else {}
     for entry in entries(cfg):
-        name, key, text = split_entry(entry)
+        name, settings = split_entry(entry)
         where = f"unlearn.compare[{entry}]"
-        if name == str(cfg.unlearn.method) and key is None:  # the run's own node, as alone
+        if name == str(cfg.unlearn.method) and not settings:  # the run's own node, as alone
             out[entry] = OmegaConf.to_container(cfg.unlearn, resolve=True)  # type: ignore[assignment]
             continue
         node = _typed(name)
         for k, v in overrides.items():
             if k in node:
                 node[k] = v
-        if key is not None:
-            allowed = [k for k in node if k not in (*NOT_KEYS, "w_ref")]
+        allowed = [k for k in node if k not in (*NOT_KEYS, "w_ref")]
+        for key, text in settings or []:
             if key not in allowed:
                 raise ConfigError(
                     f"{where}: {name} has no setting {key!r}; "
