@@ -42,6 +42,11 @@ def main(cfg: DictConfig) -> float | str:
     status = results.get("status")
     if status == "ok":
         print(summary_table(results, _choices()))
+        if "v_order" in results and not results.get("methods"):  # twin.order_noise=true
+            ratio = results.get("v_order_ratio", float("nan"))
+            print(
+                f"v_order (another exact retrain) {results['v_order']:.4g}; v / v_order {ratio:.4g}"
+            )
         if results.get("methods"):  # unlearn.compare: every method of the window
             from unlearn.experiment.compare import methods_table
 

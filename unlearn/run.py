@@ -157,6 +157,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
         module.optimizer_state = None
     callbacks = _instantiate_dict(cfg.callbacks)
     compare.attach(cfg, _first(callbacks, Unlearner))
+    compare.add_order_twin(cfg, data, callbacks)  # twin.order_noise: v_order
     every, test_every = curve_settings(cfg)
     if every:  # test accuracy in the window only when asked: its end has its own test
         curve = TrainingCurve("window", every, 0, data.test_dataloader(), test_every)
@@ -231,6 +232,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
             results["verification_error_no_unlearning"], unlearner.unlearn_cost.as_dict(),
             unlearner.twin_cost.as_dict(), unlearner.method.storage_bytes,
         )  # fmt: skip
+    results |= compare.order_results(callbacks, results)  # before the rows: v / v_order
     results |= compare.method_rows(cfg, data, module, unlearner, results)  # one row per method
     if cfg.get("prs") and unlearner and unlearner.final_unlearned is not None:
         epochs = N / pre_stream.steps_per_epoch + t / win_stream.steps_per_epoch

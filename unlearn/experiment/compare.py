@@ -267,3 +267,39 @@ def methods_table(results: dict[str, Any]) -> str:
         + (f"; v_order = {_fmt(results['v_order'])}" if "v_order" in results else "")
     )
     return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------- the order floor
+
+
+def add_order_twin(cfg: DictConfig, data: Any, callbacks: list) -> None:
+    """With ``twin.order_noise=true``: a second exact twin right after the Unlearner."""
+    twin = cfg.get("twin") or {}
+    if not twin.get("order_noise"):
+        return
+    from unlearn.callbacks.order_twin import OrderTwin
+    from unlearn.callbacks.unlearner import Unlearner
+
+    at = next((i for i, cb in enumerate(callbacks) if isinstance(cb, Unlearner)), None)
+    if at is None:
+        raise ConfigError("twin.order_noise=true: allowed only with the unlearner callback")
+    seed = twin.get("order_seed")
+    seed = int(cfg.seed) + 1 if seed is None else int(seed)
+    order = OrderTwin(
+        data, int(cfg.batch_size), seed, int(cfg.verify_every), str(twin.partial_batch)
+    )
+    callbacks.insert(at + 1, order)
+
+
+def order_results(callbacks: list, results: dict[str, Any]) -> dict[str, Any]:
+    """v_order, its curve (in ``curves``) and v / v_order of the first method."""
+    from unlearn.callbacks.order_twin import OrderTwin
+
+    order = next((cb for cb in callbacks if isinstance(cb, OrderTwin)), None)
+    if order is None:
+        return {}
+    out = order.results()
+    results.setdefault("curves", {})["v_order"] = list(order.values)
+    v, v_order = results.get("verification_error"), out["v_order"]
+    out["v_order_ratio"] = v / v_order if isinstance(v, float) and v_order else math.nan
+    return out
