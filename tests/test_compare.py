@@ -128,3 +128,21 @@ def test_ssd_dampens_only_where_the_forget_importance_dominates():
     # λ large: the bound min(·, 1) keeps a weight from growing
     (out,) = dampen(w, imp_d, imp_f, alpha=2.0, lam=100.0)
     assert out.tolist() == w[0].tolist()
+
+
+@pytest.mark.parametrize("name, methods", [("methods_mini", 17), ("methods", 15)])
+def test_the_methods_sweeps_are_one_job_per_forget_set_and_seed(name, methods, tmp_path):
+    """The paired layout: 3 forget sets × 3 seeds, every method inside each job (the old
+    layout: one job per method, 99 windows and 99 twins)."""
+    from conftest import compose_config
+
+    from unlearn.config import validate
+    from unlearn.experiment import compare
+    from unlearn.sweeps import list_jobs
+
+    jobs = list_jobs(name)
+    assert len(jobs) == 9
+    cfg = compose_config([j for j in jobs[0] if not j.startswith("sweep=")], tmp_path)
+    validate(cfg)
+    compare.check(cfg)
+    assert len(compare.method_options(cfg)) == methods and cfg.twin.order_noise
