@@ -116,6 +116,9 @@ def per_method(row: dict[str, Any]) -> list[dict[str, Any]]:
         one |= {k: v for k, v in own.items() if k != "curves"}
         one["curves"] = {**(row.get("curves") or {}), **(own.get("curves") or {})}
         one["method"] = one["unlearn"] = name
+        # its label: the method in place of the whole list (figure titles, summary.csv)
+        kept = [o for o in row.get("overrides") or [] if not str(o).startswith("unlearn.compare=")]
+        one["overrides"] = [*kept, f"method={name}"]
         one["compared"] = len(methods)
         v, v_none = (
             _number(one.get("verification_error")),
