@@ -146,3 +146,17 @@ def test_the_methods_sweeps_are_one_job_per_forget_set_and_seed(name, methods, t
     validate(cfg)
     compare.check(cfg)
     assert len(compare.method_options(cfg)) == methods and cfg.twin.order_noise
+
+
+def test_the_wandb_summary_has_one_entry_per_method_and_key():
+    from unlearn.wandb_run import summary_metrics
+
+    results = {
+        "verification_error": 2.0, "verification_error_no_unlearning": 4.0, "method": "a",
+        "methods": {"a": {"verification_error": 2.0, "curves": {"verification_error": [2.0]}},
+                    "rewind@k:5": {"verification_error": 1.0, "cost_samples": 7}},
+    }  # fmt: skip
+    out = summary_metrics(results)
+    assert out["methods/a/verification_error"] == 2.0 and out["v_ratio"] == 0.5
+    assert out["methods/rewind@k:5/cost_samples"] == 7
+    assert not any(k.endswith("curves") for k in out)
