@@ -31,11 +31,11 @@ from wandb_workspaces import expr
 from wandb_workspaces.reports.v2 import internal as report_internal
 from wandb_workspaces.workspaces import internal as workspace_internal
 
-from unlearn.loggers import sync
 from unlearn.config.errors import ConfigError
 from unlearn.experiment.job import run_job
-from unlearn.loggers import dashboard as db
 from unlearn.experiment.preflight import compose_run
+from unlearn.loggers import dashboard as db
+from unlearn.loggers import sync
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "dashboard.json"
 REPORT_MD = """# Sweep report

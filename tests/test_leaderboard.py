@@ -55,3 +55,47 @@ def test_render_writes_tables_and_both_figures(tmp_path):
     assert (tmp_path / "figures" / "leaderboard_v_vs_output_distance.png").stat().st_size > 0
     single = [r for r in ROWS if r["method"] == "none"]
     assert render(single, tmp_path) == ""  # one method: no leaderboard
+
+
+def test_paired_differences_are_taken_within_each_seed(tmp_path):
+    """Seeds move every method together (a shared window): the paired difference sees
+    through that spread, the unpaired means do not."""
+    from unlearn.analyze.leaderboard import closer_than, paired
+
+    shift = {0: 0.0, 1: 2.0, 2: 4.0}  # seed-to-seed spread shared by every method
+    rows = [
+        *[_row("none", "first_batch", s, 1.0 + shift[s], 0) for s in range(3)],
+        *[_row("single_gradient", "first_batch", s, 1.2 + shift[s], 1) for s in range(3)],
+        *[_row("fine_tune", "first_batch", s, 0.9 + shift[s] + 0.01 * s) for s in range(3)],
+    ]
+    by_method = groups(rows)["first_batch"]
+    assert paired(by_method["fine_tune"], by_method["none"]) == pytest.approx([-0.1, -0.09, -0.08])
+    assert closer_than(by_method, "none") == ["fine_tune"]  # mean -0.09 ± 0.025: below 0
+    assert closer_than(by_method, "single_gradient") == ["fine_tune", "none"]
+    assert mean_interval([r["v_ratio"] for r in by_method["fine_tune"]])[1] > 1  # unpaired
+    text = render(rows, tmp_path)
+    assert "Significantly closer to the twin than none (paired 95 % interval" in text
+    assert "-0.09 ± 0.025 ✓" in text
+
+
+def test_a_compared_run_is_read_as_one_row_per_method(tmp_path):
+    import json
+
+    from unlearn.analyze.collect import collect
+
+    shared = {"status": "ok", "seed": 0, "forget": "first_batch", "verification_error": 2.0,
+              "verification_error_no_unlearning": 4.0, "method": "a",
+              "curves": {"step": [1]}}  # fmt: skip
+    rows = {
+        "a": {"method": "a", "verification_error": 2.0, "curves": {"verification_error": [2.0]}},
+        "b": {"method": "b", "verification_error": 1.0, "curves": {"verification_error": [1.0]}},
+    }
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "results.json").write_text(json.dumps({**shared, "methods": rows}))
+    (tmp_path / "old").mkdir()  # a single-method folder of the old layout still reads
+    (tmp_path / "old" / "results.json").write_text(json.dumps({**shared, "method": "c"}))
+    found = {(r["job"], r["method"]): r for r in collect(tmp_path)}
+    assert set(found) == {("run", "a"), ("run", "b"), ("old", "c")}
+    assert found[("run", "b")]["v_ratio"] == 0.25 and found[("run", "b")]["compared"] == 2
+    assert found[("run", "b")]["curves"] == {"step": [1], "verification_error": [1.0]}
+    assert "methods" not in found[("run", "a")] and found[("old", "c")]["v_ratio"] == 0.5

@@ -46,6 +46,15 @@ def main(cfg: DictConfig) -> float | str:
     status = results.get("status")
     if status == "ok":
         print(summary_table(results, _choices()))
+        if "v_order" in results and not results.get("methods"):  # twin.order_noise=true
+            ratio = results.get("v_order_ratio", float("nan"))
+            print(
+                f"v_order (another exact retrain) {results['v_order']:.4g}; v / v_order {ratio:.4g}"
+            )
+        if results.get("methods"):  # unlearn.compare: every method of the window
+            from unlearn.experiment.compare import methods_table
+
+            print(methods_table(results))
     else:
         print(f"{status}: {results.get('reason', '')}", file=sys.stderr)
     if results.get("write_error"):  # the numbers above are all there is: say so, exit non-zero

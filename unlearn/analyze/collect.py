@@ -102,6 +102,33 @@ def describe_run(path: Path, root: Path, results: dict[str, Any]) -> dict[str, A
     return row
 
 
+def per_method(row: dict[str, Any]) -> list[dict[str, Any]]:
+    """A run that compared several methods (results.json ``methods``) as one row per method,
+    like that many single runs of the same seed: the run's shared keys, the method's own
+    (v, ratios, accuracies, MIA, cost, its v curve) over them, and ``compared`` = how many.
+    A single-method run is its one row."""
+    methods = row.get("methods")
+    if not isinstance(methods, dict) or not methods:
+        return [row]
+    out = []
+    for name, own in methods.items():
+        one = {k: v for k, v in row.items() if k not in ("methods", "compare")}
+        one |= {k: v for k, v in own.items() if k != "curves"}
+        one["curves"] = {**(row.get("curves") or {}), **(own.get("curves") or {})}
+        one["method"] = one["unlearn"] = name
+        # its label: the method in place of the whole list (figure titles, summary.csv)
+        kept = [o for o in row.get("overrides") or [] if not str(o).startswith("unlearn.compare=")]
+        one["overrides"] = [*kept, f"method={name}"]
+        one["compared"] = len(methods)
+        v, v_none = (
+            _number(one.get("verification_error")),
+            _number(one.get("verification_error_no_unlearning")),
+        )
+        one["v_ratio"] = v / v_none if v_none and not math.isnan(v_none) else math.nan
+        out.append(one)
+    return out
+
+
 def _sweep_dir(job_dir: Path, root: Path) -> str:
     """The nearest folder at or above the job's parent holding jobs.json or multirun.yaml."""
     for folder in [job_dir.parent, *job_dir.parent.parents]:
@@ -128,7 +155,7 @@ def collect(root: str | Path) -> list[dict[str, Any]]:
             job = str(path.parent.relative_to(root))
             broken.append({"status": "unreadable", "job": job, "reason": str(err)})
             continue
-        rows.append(describe_run(path, root, results))
+        rows.extend(per_method(describe_run(path, root, results)))
     found = {(r["sweep_dir"], r["num"]) for r in rows}
     for jobs_file in _files(root, "jobs.json"):
         sweep_dir = str(jobs_file.parent.relative_to(root)) or "."

@@ -4,9 +4,14 @@ One table per forget set (and setting), one line per method, ranked by v/v_none 
 closer to the twin than doing nothing), with the field's metrics beside it: the accuracy
 gaps to the twin on F, R and the test set, membership-inference efficacy on F, the
 output distance, and the cost. Each number is the mean over seeds ± the half-width of a
-95 % Student-t interval. Two figures: v/v_none against cost (log axes), with doing
-nothing (v/v_none = 1) and retraining (v = 0, at the twin's cost) drawn as references;
-and v against the output distance, where the two notions of "forgotten" part ways.
+95 % Student-t interval. The comparisons are paired: a run with a given seed has one
+window and one twin for every method (`unlearn.compare`, and equally separate runs of one
+seed, which are deterministic), so the difference of v/v_none between two methods is
+taken within each seed and its interval is over those differences (`paired`), which
+removes the seed-to-seed spread the methods share. Two figures: v/v_none against cost
+(log axes), with doing nothing (v/v_none = 1) and retraining (v = 0, at the twin's cost)
+drawn as references; and v against the output distance, where the two notions of
+"forgotten" part ways.
 """
 
 from __future__ import annotations
@@ -102,12 +107,55 @@ def beats_nothing(by_method: dict[str, list[Row]]) -> list[str]:
     return out
 
 
+REFERENCES = ("none", "single_gradient")  # the paired differences' references
+
+
+def paired(runs: list[Row], reference: list[Row], key: str = "v_ratio") -> list[float]:
+    """`key` of each run minus the reference's in the run of the same seed (same window,
+    same twin), for the seeds both have."""
+    ref = {r.get("seed"): r.get(key) for r in reference}
+    out = []
+    for r in runs:
+        a, b = r.get(key), ref.get(r.get("seed"))
+        if isinstance(a, int | float) and isinstance(b, int | float):
+            out.append(float(a) - float(b))
+    return out
+
+
+def closer_than(by_method: dict[str, list[Row]], reference: str) -> list[str]:
+    """Methods whose paired difference of v/v_none to `reference` has its whole 95 %
+    interval below 0: significantly closer to the twin (retrain aside)."""
+    out = []
+    for name, runs in ranking(by_method):
+        if name in ("retrain", reference) or reference not in by_method:
+            continue
+        mean, half, _ = mean_interval(paired(runs, by_method[reference]))
+        if math.isfinite(mean) and math.isfinite(half) and mean + half < 0:
+            out.append(name)
+    return out
+
+
+def _paired_cell(runs: list[Row], by_method: dict[str, list[Row]], reference: str) -> str:
+    if reference not in by_method:
+        return "—"
+    diffs = paired(runs, by_method[reference])
+    mean, half, n = mean_interval(diffs)
+    mark = " ✓" if n > 1 and math.isfinite(half) and mean + half < 0 else ""
+    return cell(diffs) + mark
+
+
 def table(by_method: dict[str, list[Row]]) -> list[str]:
-    head = "| rank | method | seeds | " + " | ".join(h for h, _ in COLUMNS) + " |"
-    lines = [head, "|" + "---|" * (3 + len(COLUMNS))]
+    order = any("v_order_ratio" in r for runs in by_method.values() for r in runs)
+    columns = [COLUMNS[0], *([("v/v_order", "v_order_ratio")] if order else []), *COLUMNS[1:]]
+    heads = [columns[0][0], *(f"Δ vs {ref}" for ref in REFERENCES), *(h for h, _ in columns[1:])]
+    head = "| rank | method | seeds | " + " | ".join(heads) + " |"
+    lines = [head, "|" + "---|" * (3 + len(heads))]
     for i, (name, runs) in enumerate(ranking(by_method), 1):
-        cells = [cell([r.get(k) for r in runs]) for _, k in COLUMNS]
-        lines.append(f"| {i} | {name} | {len(runs)} | " + " | ".join(cells) + " |")
+        cells = [cell([r.get(k) for r in runs]) for _, k in columns]
+        deltas = [_paired_cell(runs, by_method, ref) for ref in REFERENCES]
+        lines.append(
+            f"| {i} | {name} | {len(runs)} | " + " | ".join([cells[0], *deltas, *cells[1:]]) + " |"
+        )
     return lines
 
 
@@ -216,7 +264,12 @@ def render(rows: list[Row], out_dir: str | Path) -> str:
     lines += [
         "",
         "Ranked by v/v_none (< 1: closer to the twin M' than doing nothing); mean ± 95 % "
-        "t-interval over seeds. Δacc = accuracy of M'' − accuracy of M' (0 is the twin's); "
+        "t-interval over seeds. Δ vs none, Δ vs single_gradient: the paired difference of "
+        "v/v_none to that method within each seed (same window, same twin), mean ± 95 % "
+        "t-interval over seeds; ✓: the whole interval is below 0 (significantly closer to "
+        "the twin). v/v_order: v over the distance between two exact retrains that differ "
+        "only in batch order (< 1: indistinguishable from retraining). "
+        "Δacc = accuracy of M'' − accuracy of M' (0 is the twin's); "
         "MIA on F: share of F a loss/entropy attack calls non-member (the twin's own value "
         "is the target, `twin_mia_forget` in summary.csv); JS: mean Jensen–Shannon "
         "divergence (nats) between the softmax outputs of M'' and M'; grads and HVPs: "
@@ -229,6 +282,13 @@ def render(rows: list[Row], out_dir: str | Path) -> str:
             "Beat doing nothing (mean v/v_none < 1): " + (", ".join(better) if better else "none")
             + "."
         )  # fmt: skip
+        for ref in REFERENCES:
+            if ref in by_method:
+                sig = closer_than(by_method, ref)
+                lines.append(
+                    f"Significantly closer to the twin than {ref} (paired 95 % interval of "
+                    f"Δ v/v_none below 0): {', '.join(sig) if sig else 'none'}."
+                )
     out = Path(out_dir)
     lines += ["", f"![v/v_none against cost]({figure_cost(out, grouped)})"]
     lines += ["", f"![v against output distance]({figure_output_space(out, grouped)})"]

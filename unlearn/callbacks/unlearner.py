@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import lightning as L
@@ -35,6 +36,16 @@ def _train_labels(trainer: L.Trainer, n_fallback: int) -> Tensor:
     dataset = trainer.train_dataloader.dataset
     labels = getattr(dataset, "y", None)
     return labels if isinstance(labels, Tensor) else torch.zeros(n_fallback, dtype=torch.long)
+
+
+@dataclass
+class Lane:
+    """One method watching the window: its v curve and its final w''."""
+
+    name: str
+    method: UnlearningMethod
+    values: list[float] = field(default_factory=list)
+    final: list[Tensor] | None = None
 
 
 class Unlearner(L.Callback):
@@ -71,32 +82,62 @@ class Unlearner(L.Callback):
         if w_ref not in ("initial", "first", "final"):
             raise ValueError(f"unlearn.w_ref={w_ref!r}; allowed: initial, first, final")
         self.forget = forget if forget is not None else FirstBatch()
-        self.method = build(method, w_ref, options) if isinstance(method, str) else method
+        first = build(method, w_ref, options) if isinstance(method, str) else method
+        # one lane per method; several only with `compare_with` (unlearn.compare)
+        self.lanes: list[Lane] = [Lane(first.name, first)]
         self.verify_every = verify_every
         self.partial_batch = partial_batch
         self.twin: LockstepTwin | None = None
         self.forget_indices: Tensor | None = None
         self.records: list[ForgetStep] = []
         self.steps: list[int] = []
-        self.values: list[float] = []
         self.values_none: list[float] = []
-        self.final_unlearned: list[Tensor] | None = None
         self.twin_cost = Cost()
         self._mask: Tensor | None = None
         self._n_forget = 0
         self._forget_host: Tensor | None = None  # forget_indices on the host
         self._pending: dict[str, Any] | None = None
 
+    def compare_with(self, methods: Mapping[str, UnlearningMethod]) -> None:
+        """Watch the window with several methods side by side (the first is `method`); each
+        sees exactly the calls it would see alone, so its w'' is the same bit for bit."""
+        if not methods:
+            raise ValueError("compare_with needs at least one method")
+        self.lanes = [Lane(name, m) for name, m in methods.items()]
+
+    @property
+    def method(self) -> UnlearningMethod:
+        """The first (or only) method: results.json's top-level keys are its."""
+        return self.lanes[0].method
+
+    @property
+    def values(self) -> list[float]:
+        return self.lanes[0].values
+
+    @property
+    def final_unlearned(self) -> list[Tensor] | None:
+        return self.lanes[0].final
+
+    @final_unlearned.setter
+    def final_unlearned(self, weights: list[Tensor] | None) -> None:
+        self.lanes[0].final = weights
+
     @property
     def state_key(self) -> str:
-        w_ref = getattr(self.method, "w_ref", None)
-        method = self.method.name + (f",w_ref={w_ref}" if w_ref else "")
-        return f"Unlearner[method={method},verify_every={self.verify_every}]"
+        names = []
+        for lane in self.lanes:
+            w_ref = getattr(lane.method, "w_ref", None)
+            names.append(lane.name + (f",w_ref={w_ref}" if w_ref else ""))
+        return f"Unlearner[method={'+'.join(names)},verify_every={self.verify_every}]"
+
+    def cost_of(self, method: UnlearningMethod) -> Cost:
+        """A method's cost of unlearning F (the twin's, for exact retraining)."""
+        return self.twin_cost if method.uses_twin else method.total_cost()
 
     @property
     def unlearn_cost(self) -> Cost:
-        """The method's cost of unlearning F (the twin's, for exact retraining)."""
-        return self.twin_cost if self.method.uses_twin else self.method.total_cost()
+        """The first method's cost of unlearning F (the twin's, for exact retraining)."""
+        return self.cost_of(self.method)
 
     @property
     def unlearn_seconds(self) -> float:
@@ -111,10 +152,14 @@ class Unlearner(L.Callback):
         self.twin = LockstepTwin(
             pl_module.net, trainer.optimizers[0], pl_module.loss_on, self.partial_batch
         )
-        self.method.configure(trainer.optimizers[0])
-        self.method.start(pl_module.net)
-        self.method.attach_callbacks(list(trainer.callbacks))
-        self.method.train_size = len(getattr(trainer.train_dataloader, "dataset", ()))
+        for method in self.methods:
+            method.configure(trainer.optimizers[0])
+            bind = getattr(method, "bind", None)  # optional: methods that replay steps
+            if bind is not None:
+                bind(pl_module.loss_on, self.partial_batch, int(trainer.max_steps))
+            method.start(pl_module.net)
+            method.attach_callbacks(list(trainer.callbacks))
+            method.train_size = len(getattr(trainer.train_dataloader, "dataset", ()))
         if self._pending is not None:  # resuming: the checkpoint replaces the fresh state
             self._restore(self._pending)
             self._pending = None
@@ -134,14 +179,20 @@ class Unlearner(L.Callback):
             self.forget_indices = self.forget.resolve(host, labels).to(idx.device)
         if self._forget_host is None:  # first batch, or the first after a resume
             self._forget_host = self.forget_indices.cpu()
-            attach = getattr(self.method, "attach", None)  # optional: methods without data
-            if attach is not None:
-                attach(trainer.train_dataloader.dataset, self._forget_host)
+            for method in self.methods:
+                attach = getattr(method, "attach", None)  # optional: methods without data
+                if attach is not None:
+                    attach(trainer.train_dataloader.dataset, self._forget_host)
         mask = torch.isin(host, self._forget_host)
         self._n_forget = int(mask.sum())
         self._mask = mask.to(idx.device, non_blocking=True)
-        if self._n_forget or self.method.every_step:
-            self.method.before_step(pl_module.net)
+        for method in self.methods:
+            if self._n_forget or method.every_step:
+                method.before_step(pl_module.net)
+
+    @property
+    def methods(self) -> list[UnlearningMethod]:
+        return [lane.method for lane in self.lanes]
 
     @override
     def on_train_batch_end(
@@ -161,42 +212,50 @@ class Unlearner(L.Callback):
             self.twin_cost.gradient_evaluations += 1
             self.twin_cost.samples += x.shape[0] - n_forget
         self.twin_cost.seconds += time.perf_counter() - begin
-        if n_forget or self.method.every_step:
+        if n_forget or any(m.every_step for m in self.methods):
             record = ForgetStep(step, x, y, mask, pl_module.last_step_seed)
         if n_forget:
             self.records.append(record)
-            self.method.after_step(pl_module.net, pl_module.objective, record, pl_module.lr)
-        if self.method.every_step:
-            self.method.on_step(pl_module.net, pl_module.objective, record, pl_module.lr)
+        for method in self.methods:
+            if n_forget:
+                method.after_step(pl_module.net, pl_module.objective, record, pl_module.lr)
+            if method.every_step:
+                method.on_step(pl_module.net, pl_module.objective, record, pl_module.lr)
         if is_event(step, self.verify_every, trainer.max_steps):
             self.verify(trainer, pl_module, step)
 
-    def unlearned_weights(self, pl_module: L.LightningModule) -> list[Tensor]:
-        """w'' from the method, at the current weights."""
+    def unlearned_weights(
+        self, pl_module: L.LightningModule, method: UnlearningMethod | None = None
+    ) -> list[Tensor]:
+        """w'' from the method (the first one by default), at the current weights."""
         assert self.twin is not None
+        method = method or self.method
         net, objective = pl_module.net, pl_module.objective
-        self.method.at_step(int(pl_module.trainer.global_step))
-        return self.method.unlearned(net, objective, pl_module.lr, self.twin.net)
+        method.at_step(int(pl_module.trainer.global_step))
+        return method.unlearned(net, objective, pl_module.lr, self.twin.net)
 
     def verify(self, trainer: L.Trainer, pl_module: L.LightningModule, step: int) -> None:
-        """Log v = ‖w' − w''‖ and v_none = ‖w' − w‖ at this step (one device sync)."""
+        """Log v = ‖w' − w''‖ of every method and v_none = ‖w' − w‖ (one device sync)."""
         assert self.twin is not None
         twin = list(trainable(self.twin.net).values())
         current = [p.detach() for p in trainable(pl_module.net).values()]
-        if (
-            getattr(self.method, "post_hoc", False) and step != trainer.max_steps
-        ):  # w'' only from the final model
-            v, v_none = float("nan"), float(distance(twin, current))
-            unlearned = current
-        else:
-            unlearned = self.unlearned_weights(pl_module)
-            v, v_none = torch.stack([distance(twin, unlearned), distance(twin, current)]).tolist()
+        final = step == trainer.max_steps
+        answers: list[list[Tensor] | None] = []
+        for lane in self.lanes:  # a post-hoc method gives w'' from the final model only
+            early = getattr(lane.method, "post_hoc", False) and not final
+            answers.append(None if early else self.unlearned_weights(pl_module, lane.method))
+        distances = [distance(twin, w) for w in answers if w is not None]
+        *values, v_none = torch.stack([*distances, distance(twin, current)]).tolist()
         self.steps.append(step)
-        self.values.append(v)
         self.values_none.append(v_none)
-        if step == trainer.max_steps:
-            self.final_unlearned = [w.detach().clone() for w in unlearned]
-        logged = {"verification_error": v, "verification_error_no_unlearning": v_none}
+        found = iter(values)
+        for lane, unlearned in zip(self.lanes, answers, strict=True):
+            lane.values.append(float("nan") if unlearned is None else next(found))
+            if final:
+                lane.final = [w.detach().clone() for w in (unlearned or current)]
+        logged = {"verification_error": self.values[-1], "verification_error_no_unlearning": v_none}
+        for lane in self.lanes[1:]:
+            logged[f"methods/{lane.name}/verification_error"] = lane.values[-1]
         log_to_loggers(trainer, {k: x for k, x in logged.items() if x == x}, step)  # no NaN
 
     def summary(self) -> dict[str, Any]:
@@ -232,6 +291,10 @@ class Unlearner(L.Callback):
             "curves": (self.steps, self.values, self.values_none),
             "twin_cost": self.twin_cost.as_dict(),
             "method": self.method.state_dict(),
+            "lanes": {
+                lane.name: {"method": lane.method.state_dict(), "values": lane.values}
+                for lane in self.lanes[1:]
+            },
             "twin": None
             if twin is None
             else {
@@ -253,9 +316,13 @@ class Unlearner(L.Callback):
         self.forget_indices = state["forget_indices"]
         self._forget_host = None
         self.records = [ForgetStep(**r) for r in state["records"]]
-        self.steps, self.values, self.values_none = (list(c) for c in state["curves"])
+        self.steps, values, self.values_none = (list(c) for c in state["curves"])
+        self.lanes[0].values = values
         self.twin_cost = Cost(**state["twin_cost"])
         self.method.load_state_dict(state["method"])
+        for lane in self.lanes[1:]:
+            lane.method.load_state_dict(state["lanes"][lane.name]["method"])
+            lane.values = list(state["lanes"][lane.name]["values"])
         if state["twin"] is not None and self.twin is not None:
             self.twin.net.load_state_dict(state["twin"]["net"])
             self.twin.optimizer.load_state_dict(state["twin"]["optimizer"])

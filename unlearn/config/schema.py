@@ -23,6 +23,7 @@ from typing import Any, ClassVar, Optional
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING, DictConfig, ListConfig, OmegaConf
 
+from unlearn.config.errors import show
 from unlearn.config.fields import (
     MAX_EPOCHS,
     Range,
@@ -92,6 +93,9 @@ class SigmaConf:
 @dataclass
 class TwinConf:
     partial_batch: str = value(choices=PARTIAL_BATCH)
+    # a second exact twin over another batch order: v_order (unlearn/callbacks/order_twin.py)
+    order_noise: bool = MISSING
+    order_seed: Optional[int] = seed_value(nullable=True, note="(null: the run seed + 1)")  # noqa: UP045
 
 
 @dataclass
@@ -422,12 +426,62 @@ class UnlearnerConf:
     options: Any = None  # ${unlearn}: a method's budget and hyperparameters
 
 
+# every registered method (unlearn.methods.METHODS; a test keeps the two equal): what
+# `unlearn.compare` may name, each optionally with one setting, `rewind@k:5`
+METHOD_NAMES = (
+    "single_gradient", "amnesiac", "none", "retrain", "unrolled", "influence",
+    "damped_gradient", "rewind", "fine_tune", "random_label", "gradient_ascent",
+    "neggrad_plus", "scrub", "l1_sparse", "salun", "ssd",
+)  # fmt: skip
+COMPARE_ALLOWED = (
+    "null, all, or a list of distinct methods among " + ", ".join(METHOD_NAMES)
+    + " (each with its own settings, as rewind@k:5@rewind_every:1)"
+)  # fmt: skip
+
+
+def compare_entries(value: Any) -> list[str]:
+    """`unlearn.compare` as a list of entries ([] for null; 'all' stays 'all')."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    return [str(v) for v in value]
+
+
+def split_entry(entry: str) -> tuple[str, list[tuple[str, str]] | None]:
+    """'rewind@k:5@rewind_every:1' → ('rewind', [('k', '5'), ('rewind_every', '1')]);
+    'salun' → ('salun', []); None for the settings when one is not key:value."""
+    name, *parts = entry.split("@")
+    settings = [tuple(p.split(":", 1)) for p in parts]
+    if any(len(kv) != 2 or not kv[0] or not kv[1] for kv in settings):
+        return name, None
+    return name, settings  # type: ignore[return-value]
+
+
+def _compare_ok(node: DictConfig) -> bool:
+    entries = compare_entries(OmegaConf.to_container(node, resolve=True).get("compare"))
+    if entries == ["all"]:
+        return True
+    ok = all((parts := split_entry(e))[0] in METHOD_NAMES and parts[1] is not None for e in entries)
+    return ok and len(set(entries)) == len(entries)
+
+
 @dataclass
 class UnlearnConf:
     """unlearn=single_gradient|amnesiac|none|retrain (unlearn/methods/)."""
 
     method: str = MISSING  # checked against the registry (unlearn.methods.check_method)
     w_ref: str = value(choices=W_REF)
+    # several methods on one window against one twin (unlearn/experiment/compare.py)
+    compare: Any = MISSING
+
+    RULES: ClassVar[tuple[Rule, ...]] = (
+        Rule(
+            test=_compare_ok,
+            message=lambda n, p: f"{p}compare={show(n.get('compare'))}",
+            allowed=COMPARE_ALLOWED,
+        ),
+    )
 
 
 @dataclass
@@ -479,6 +533,25 @@ class DampedGradientConf(UnlearnConf):
     """unlearn=damped_gradient (unlearn/methods/damped_gradient.py)."""
 
     top_k: int = value(ge=1, le=10**4)  # eigenvectors damped along (spectrum.top_k follows it)
+
+
+@dataclass
+class RewindConf(UnlearnConf):
+    """unlearn=rewind (unlearn/methods/rewind.py); k <= t is checked once t is known."""
+
+    k: int = step_count()  # window steps replayed (at least; from the last kept state)
+    rewind_every: int = step_count()  # keep the weights every this many window steps
+
+
+@dataclass
+class SSDConf(UnlearnConf):
+    """unlearn=ssd (unlearn/methods/ssd.py)."""
+
+    alpha: float = value(gt=0)  # selection: dampen where I_F > alpha * I_D
+    lam: float = value(gt=0)  # dampening: multiply by min(lam * I_D / I_F, 1)
+    batch_size: int = value(ge=1, le=BATCH)
+    samples: Optional[int] = value(ge=1, le=SIZE, nullable=True, note="(null: all of D)")  # noqa: UP045
+    seed: int = seed_value()
 
 
 @dataclass
@@ -569,6 +642,8 @@ GROUP_SCHEMAS: dict[str, dict[str, type]] = {
         "salun": SalUnConf,
         "influence": InfluenceConf,
         "damped_gradient": DampedGradientConf,
+        "rewind": RewindConf,
+        "ssd": SSDConf,
     },
     "forget": {
         "plain": ForgetConf,

@@ -28,6 +28,7 @@ from unlearn.config.checks import (
     validate,
 )
 from unlearn.data.arrays import ArrayDataModule
+from unlearn.experiment import compare
 from unlearn.experiment.checkpointing import (
     WindowCheckpoint,
     check_output_dir,
@@ -116,6 +117,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     interrupt.at("setup")
     validate(cfg)
     check_method(cfg)
+    compare.check(cfg)  # unlearn.compare: several methods on this window
     out_dir = Path(cfg.paths.output_dir)
     run_id = identity(cfg)
     finished = check_output_dir(out_dir, run_id)  # a finished run is returned, never rerun
@@ -135,9 +137,9 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     t = resolve_steps(cfg.t, cfg.t_epochs, win_stream.steps_per_epoch)
     check_window(t, N)
     first_batch = win_stream.indices(0)
-    check_retain(
-        cfg, instantiate(cfg.forget).resolve(first_batch, data.train_set.y), data.num_train
-    )
+    forget = instantiate(cfg.forget).resolve(first_batch, data.train_set.y)
+    check_retain(cfg, forget, data.num_train)
+    compare.check_window(cfg, t, forget, data.num_train)
 
     module = UnlearnModule(
         net=instantiate(cfg.model),
@@ -159,6 +161,8 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     if cfg.window_optimizer == "fresh":  # else the window continues pretraining's state
         module.optimizer_state = None
     callbacks = _instantiate_dict(cfg.callbacks)
+    compare.attach(cfg, _first(callbacks, Unlearner))
+    compare.add_order_twin(cfg, data, callbacks)  # twin.order_noise: v_order
     every, test_every = curve_settings(cfg)
     if every:  # test accuracy in the window only when asked: its end has its own test
         curve = TrainingCurve("window", every, 0, data.test_dataloader(), test_every)
@@ -233,6 +237,8 @@ def run(cfg: DictConfig) -> dict[str, Any]:
             results["verification_error_no_unlearning"], unlearner.unlearn_cost.as_dict(),
             unlearner.twin_cost.as_dict(), unlearner.method.storage_bytes,
         )  # fmt: skip
+    results |= compare.order_results(callbacks, results)  # before the rows: v / v_order
+    results |= compare.method_rows(cfg, data, module, unlearner, results)  # one row per method
     if cfg.get("prs") and unlearner and unlearner.final_unlearned is not None:
         epochs = N / pre_stream.steps_per_epoch + t / win_stream.steps_per_epoch
         assert unlearner.twin is not None and unlearner.forget_indices is not None

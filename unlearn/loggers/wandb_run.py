@@ -214,6 +214,9 @@ def summary_metrics(results: dict[str, Any]) -> dict[str, Any]:
         if isinstance(node, dict) and node.get("_target_") and group not in out:
             name = str(node.get("dataset") or node["_target_"]).rsplit(".", 1)[-1].lower()
             out[group] = name.removesuffix("datamodule")
+    for name, row in (results.get("methods") or {}).items():  # unlearn.compare: per method
+        scalars = {k: x for k, x in row.items() if isinstance(x, int | float | str)}
+        out |= {f"methods/{name}/{k}": x for k, x in scalars.items()}
     return {k: v for k, v in out.items() if not (isinstance(v, float) and math.isinf(v))}
 
 

@@ -26,9 +26,11 @@ from unlearn.methods.neggrad_plus import NegGradPlus
 from unlearn.methods.none import NoUnlearning
 from unlearn.methods.random_label import RandomLabel
 from unlearn.methods.retrain import Retrain
+from unlearn.methods.rewind import Rewind
 from unlearn.methods.salun import SalUn
 from unlearn.methods.scrub import Scrub
 from unlearn.methods.single_gradient import SingleGradient
+from unlearn.methods.ssd import SSD
 from unlearn.methods.unrolled import Unrolled
 
 METHODS: dict[str, type[UnlearningMethod]] = {
@@ -41,16 +43,18 @@ METHODS: dict[str, type[UnlearningMethod]] = {
         Unrolled,
         Influence,
         DampedGradient,
+        Rewind,
     )
 }
 # the constructor arguments a method takes from the `unlearn` config node
 OPTIONS: dict[str, tuple[str, ...]] = {
     "influence": ("damping", "iterations", "retain_batches", "tol"),
     "damped_gradient": ("top_k",),
+    "rewind": ("k", "rewind_every"),
 }
 METHODS |= {
     cls.name: cls
-    for cls in (FineTune, RandomLabel, GradientAscent, NegGradPlus, Scrub, L1Sparse, SalUn)
+    for cls in (FineTune, RandomLabel, GradientAscent, NegGradPlus, Scrub, L1Sparse, SalUn, SSD)
 }
 
 
@@ -117,6 +121,8 @@ __all__ = [
     "PostHocMethod",
     "RandomLabel",
     "Retrain",
+    "Rewind",
+    "SSD",
     "SalUn",
     "Scrub",
     "SingleGradient",
