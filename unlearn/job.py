@@ -36,7 +36,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from unlearn import devices, wandb_run
 from unlearn.config import ConfigError, prefer_given_unit
-from unlearn.debug import apply_debug
+from unlearn.debug import apply_debug, debug_given
 
 log = logging.getLogger(__name__)
 
@@ -180,7 +180,7 @@ def _attempt(
         if ctx.launcher.endswith("JoblibLauncher") and ctx.sweep_dir:
             devices.pin_to_own_gpu(cfg, ctx.sweep_dir)  # hydra/launcher=local_gpus
         prefer_given_unit(cfg, ctx.given)
-        apply_debug(cfg, ctx.given)
+        apply_debug(cfg, debug_given(ctx.overrides, ctx.argv))  # a sweep's keys lose
         return run_fn(cfg)
     except ConfigError as err:
         if not ctx.multirun:
