@@ -35,7 +35,7 @@ from unlearn.determinism import prepare as prepare_determinism
 from unlearn.forget import check_forget
 from unlearn.methods import check_method, check_retain
 from unlearn.metrics import field_metrics
-from unlearn.metrics.report import with_weights
+from unlearn.metrics.report import original_accuracies, with_weights
 from unlearn.module import UnlearnModule
 from unlearn.objective import objective_value
 from unlearn.preflight import check_model_fits
@@ -228,6 +228,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
             results["verification_error_no_unlearning"], unlearner.unlearn_cost.as_dict(),
             unlearner.twin_cost.as_dict(), unlearner.method.storage_bytes,
         )  # fmt: skip
+        results |= original_accuracies(cfg, data, module.net, unlearner.forget_indices)
     if cfg.get("prs") and unlearner and unlearner.final_unlearned is not None:
         epochs = N / pre_stream.steps_per_epoch + t / win_stream.steps_per_epoch
         assert unlearner.twin is not None and unlearner.forget_indices is not None

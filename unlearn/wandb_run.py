@@ -36,6 +36,8 @@ from typing import TYPE_CHECKING, Any
 
 from omegaconf import DictConfig, OmegaConf, open_dict
 
+from unlearn.experiment.verdict import verdict_metrics
+
 if TYPE_CHECKING:
     from unlearn.job import JobContext
 
@@ -196,7 +198,8 @@ def copy_into(run: Any, path: Path, name: str | None = None) -> None:
 
 
 def summary_metrics(results: dict[str, Any]) -> dict[str, Any]:
-    """The scalar entries of results.json, plus v/v_none and η·σ_avg, for the W&B summary."""
+    """The scalar entries of results.json, plus v/v_none, η·σ_avg and the run's verdict, for
+    the W&B summary."""
     out = {
         k: v
         for k, v in results.items()
@@ -208,6 +211,8 @@ def summary_metrics(results: dict[str, Any]) -> dict[str, Any]:
     lr, sigma = results.get("lr"), results.get("sigma_avg")
     if isinstance(lr, float) and isinstance(sigma, float):
         out["lr_sigma"] = lr * sigma
+    if results.get("status") == "ok":
+        out |= verdict_metrics(results)  # what the printed verdict says (verdict/*)
     return {k: v for k, v in out.items() if not (isinstance(v, float) and math.isinf(v))}
 
 
