@@ -58,7 +58,9 @@ def test_a_figure_r_carries_its_fisher_interval():
     z, half = math.atanh(corr.r), 1.959963984540054 / math.sqrt(len(x) - 3)  # Fisher z
     low, high = math.tanh(z - half), math.tanh(z + half)
     assert corr.label() == f"r = {corr.r:.3f}, 95 % CI [{low:.2f}, {high:.2f}], n = 6"
-    assert pearson([1.0, 2.0, 3.0], [1.0, 3.0, 2.0]).label() == "r = 0.500, n = 3"  # no CI: n < 4
+    assert pearson([1.0, 2.0, 3.0], [1.0, 3.0, 2.0]).label() == (
+        "r = 0.500, n = 3: no 95 % CI below n = 4"
+    )
     assert pearson([1.0, 2.0], [2.0, 1.0]).label() == "r —, n = 2"
 
 

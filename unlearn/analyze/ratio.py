@@ -70,6 +70,7 @@ def _figure(pts: list[tuple[str, str, float, float]], out_dir: Path, name: str) 
         ax.set_yscale("log")
         _log_axis(ax.xaxis)
         _log_axis(ax.yaxis)
+        ax.margins(0.08)  # no point on the frame
         ax.axhline(1.0, color="grey", ls="--", lw=1, label="doing nothing (v = v_none)")
         bound = f"η·σ_avg·(t − 1) = {HELPS_BELOW:g}, the rule's bound"
         ax.axvline(HELPS_BELOW, color="#b00020", ls=":", lw=1, label=bound)

@@ -48,11 +48,11 @@ class Correlation:
 
     def label(self) -> str:
         """A figure's 'r = 0.930, 95 % CI [0.81, 0.98], n = 12': every r a figure prints
-        carries its interval (none with n < 4, where it would be [−1, 1])."""
+        carries its interval, or says why there is none (n < 4: it would be [−1, 1])."""
         if math.isnan(self.r):
             return f"r —, n = {self.n}"
         if math.isnan(self.low):
-            return f"r = {self.r:.3f}, n = {self.n}"
+            return f"r = {self.r:.3f}, n = {self.n}: no 95 % CI below n = 4"
         pct = f"{100 * self.level:g}"
         return f"r = {self.r:.3f}, {pct} % CI [{self.low:.2f}, {self.high:.2f}], n = {self.n}"
 
