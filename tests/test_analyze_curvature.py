@@ -41,3 +41,19 @@ def test_section_tables_and_draws_each_run(tmp_path):
 
 def test_section_says_when_no_run_logged_the_spectrum(tmp_path):
     assert "No run logged" in render([{"job": "0", "curves": {"sigma": [1.0]}}], tmp_path)
+
+
+def test_a_run_without_density_gets_one_panel_not_a_blank_half(tmp_path, monkeypatch):
+    """A methods sweep logs the top-k eigenvalues but no density: one panel is drawn, and
+    the run's name wraps inside it."""
+    from unlearn.analyze import plots
+
+    drawn: list[int] = []
+    panels = plots.panels
+    monkeypatch.setattr(plots, "panels", lambda n, **kw: (drawn.append(n), panels(n, **kw))[1])
+    row = _row("0", "damped_gradient", 5)
+    row["curves"]["hessian_density"] = []
+    row["overrides"] = [f"twin.order_noise=True seed=0 logger=none forget=first_batch m{i}=x"
+                        for i in range(2)]  # fmt: skip
+    render([row, _row("1", "unrolled", 1)], tmp_path)
+    assert drawn == [1, 2]

@@ -9,9 +9,10 @@ import pytest
 from conftest import compose_config
 from paper_fakes import tiny_bert_override, write_cifar_npz, write_imdb_jsonl, write_vocab
 
-from unlearn.config.debug import apply_debug
+from unlearn.config.debug import apply_debug, debug_given
 from unlearn.experiment.job import JobContext, run_job
-from unlearn.experiment.preflight import compose_run
+from unlearn.experiment.preflight import _sweep_jobs, compose_run
+from unlearn.experiment.sweeps import list_jobs, sweep_names
 
 PRESETS = ["cifar10_resnet18", "cifar10_vgg19", "cifar100_resnet18", "cifar100_vgg19"]
 PRESETS += ["imdb_distilbert"]
@@ -81,3 +82,48 @@ def test_without_debug_nothing_changes(tmp_path):
     before = dict(cfg)
     apply_debug(cfg)
     assert dict(cfg) == before and cfg.N_epochs == 10
+
+
+def _sweep_configs(name: str, every_job: bool) -> list:
+    """Each job of ``-m +sweep=NAME debug=fast`` composed as the job itself composes it:
+    its overrides (the sweep's keys among them), the command line being only the two typed."""
+    argv = [f"+sweep={name}", "debug=fast"]
+    jobs = list_jobs(name, ["debug=fast"]) if every_job else _sweep_jobs(argv)
+    assert jobs
+    return [compose_run(job, argv=argv) for job in jobs]
+
+
+def _assert_tiny(cfg) -> None:
+    """What conf/debug/fast.yaml promises, whatever the sweep's epochs and batch sizes."""
+    assert (cfg.N, cfg.N_epochs, cfg.t, cfg.t_epochs) == (4, None, 4, None)
+    assert cfg.batch_size <= 8 and cfg.pretrain_batch_size <= 8
+    assert cfg.sigma.max_iter <= 5 and cfg.checkpoint_every is None
+    if "train_subset" in cfg.data:
+        assert cfg.data.train_subset <= 64 and cfg.data.test_subset <= 32
+
+
+@pytest.mark.parametrize("name", sweep_names())
+def test_debug_fast_wins_over_every_sweep(name):
+    """A sweep's epochs and batch sizes are its jobs' overrides, not the command line's:
+    debug=fast still shrinks each job (table4_mini's t_epochs=1 once gave 180 steps)."""
+    for cfg in _sweep_configs(name, every_job=False):
+        _assert_tiny(cfg)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sweep_names())
+def test_debug_fast_wins_over_every_job_of_every_sweep(name):
+    for cfg in _sweep_configs(name, every_job=True):
+        _assert_tiny(cfg)
+
+
+def test_a_key_typed_on_the_command_line_still_wins_in_a_sweep():
+    argv = ["+sweep=table4_mini", "debug=fast", "t=6"]
+    job = [*list_jobs("table4_mini", ["debug=fast", "t=6"])[0]]
+    cfg = compose_run(job, argv=argv)
+    assert (cfg.N, cfg.t, cfg.batch_size) == (4, 6, 8)
+    assert debug_given(job, argv) == ["+sweep", "debug", "t"]  # model, gamma: the sweep's
+
+
+def test_without_a_sweep_every_key_of_the_command_line_is_given():
+    assert debug_given(["t_epochs=2", "debug=fast"]) == ["t_epochs", "debug"]

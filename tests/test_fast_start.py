@@ -48,7 +48,7 @@ def _probe(module: str, *argv: str) -> tuple[int, set[str], str]:
         ("unlearn", "--cfg", "job"),
         ("unlearn", "lr=abc"),
         ("unlearn", "model=nope"),
-        ("unlearn.sweeps", "fig9_t_mini"),
+        ("unlearn.experiment.sweeps", "fig9_t_mini"),
     ],
     ids=["help", "cfg", "type-error", "unknown-option", "dry-run"],
 )
@@ -58,12 +58,43 @@ def test_answers_without_importing_the_heavy_libraries(argv):
     assert code in (0, 2, None), out[-2000:]
 
 
-def test_help_lists_every_preset_with_its_description():
-    from unlearn.config.presets import KINDS, description
-
+@pytest.fixture(scope="module")
+def help_page() -> list[str]:
     code, _, out = _probe("unlearn", "--help")
     assert code in (0, None)
+    return out.split("\nPROBE ")[0].rstrip().splitlines()
+
+
+def test_help_lists_every_preset_with_its_whole_description(help_page):
+    """One line per preset, under its kind's heading; the description is the file's first
+    comment line, a whole sentence (it once stopped mid-sentence at the line's end)."""
+    from unlearn.config.presets import HEADINGS, KINDS, description
+
     for how, folder in KINDS:
+        heading = help_page.index(HEADINGS[how])
         for path in folder.glob("*.yaml"):
-            line = next(x for x in out.splitlines() if f"{how}={path.stem} " in x)
-            assert description(path) and description(path) in line
+            text = description(path)
+            assert text.endswith((".", "?")), f"{path.name}: {text!r} is not a whole sentence"
+            line = next(x for x in help_page[heading:] if x.startswith(f"  {path.stem} "))
+            assert line.endswith(f"  {text}")
+
+
+def test_help_is_a_page_a_person_reads(help_page):
+    """Short, no internal `schema/*` groups, every line whole and within 120 characters;
+    the groups a user picks from and the main knobs are there, and where the docs are."""
+    from unlearn.config.presets import GROUPS, KNOBS
+
+    assert len(help_page) <= 90  # was 224: the composed config is `--cfg job`'s
+    assert max(len(line) for line in help_page) <= 120
+    assert not any("schema" in line for line in help_page)
+    for group in GROUPS:
+        assert any(line.startswith(f"  {group.ljust(10)} ") for line in help_page), group
+    for knob in KNOBS:
+        assert any(line.startswith(f"  {knob}=") for line in help_page), knob
+    assert "  lr=0.01         η, constant (plain SGD, docs/quantities.md)" in help_page
+    assert "  forget     the forget set F: first_batch (default), class, indices, none, random" in (
+        help_page
+    )
+    assert any(line.startswith("Docs: README.md; docs/index.md") for line in help_page)
+    for doc in ("index.md", "running.md", "methods.md", "bring-your-own.md"):
+        assert (ROOT / "docs" / doc).is_file()

@@ -113,7 +113,7 @@ def _figure(families: list[Family], out_dir: Path, sweep: str, kind: str) -> str
             _figure_12(fam, ax)
         else:
             plots.scatter(ax, fam.e, fam.v, fam.colour, KINDS[kind][1])
-        plots.title(ax, _panel_title(fam, factors, kind), f"r = {fam.corr.r:.3f}, n = {fam.corr.n}")
+        plots.title(ax, _panel_title(fam, factors, kind), fam.corr.label())
         plots.mark_few(ax, fam.corr.n)
     settings = sorted({f"{r.get('model')} on {r.get('data')}" for r in rows})
     common = settings[0] if len(settings) == 1 else f"{len(settings)} settings"

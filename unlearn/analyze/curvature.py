@@ -33,7 +33,9 @@ def _name(run: dict[str, Any]) -> str:
 def _figure(run: dict[str, Any], out_dir: Path, name: str) -> str:
     curves = run["curves"]
     steps, tops = curves["spectrum_step"], curves["hessian_top_eigenvalues"]
-    fig, (left, right) = plots.panels(2)
+    densities = curves.get("hessian_density") or []
+    fig, axes = plots.panels(2 if densities else 1)  # no density: one panel, not a blank half
+    left = axes[0]
     k = max(len(t) for t in tops)
     for j in range(k):
         xs = [s for s, t in zip(steps, tops, strict=True) if len(t) > j]
@@ -43,10 +45,10 @@ def _figure(run: dict[str, Any], out_dir: Path, name: str) -> str:
         )
     left.set_xlabel("window step t")
     left.set_ylabel("eigenvalue (largest |λ| first)")
-    left.set_title(f"top-{k} Hessian eigenvalues\n{_name(run)}", fontsize=7)
+    plots.title(left, f"top-{k} Hessian eigenvalues", _name(run))
     left.legend(fontsize=6)
-    densities = curves.get("hessian_density") or []
     if densities:
+        right = axes[1]
         _density_line(right, densities[0], f"step {steps[0]}", "tab:blue")
         _density_line(right, densities[-1], f"step {steps[-1]}", "tab:red")
         right.set_yscale("log")
@@ -55,8 +57,6 @@ def _figure(run: dict[str, Any], out_dir: Path, name: str) -> str:
         right.set_ylabel("spectral density (SLQ, smoothed)")
         right.set_title("spectral density\nat the first and last tracking event", fontsize=7)
         right.legend(fontsize=6)
-    else:
-        right.set_visible(False)
     return plots.save(fig, out_dir, name)
 
 

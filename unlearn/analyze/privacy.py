@@ -64,8 +64,7 @@ def _figure(
         scatter(ax, x, y, c, labels[2])
         ax.set(xlabel=labels[0], ylabel=labels[1])
         corr = pearson(x, y)
-        r = f"r = {corr.r:.3f}, " if corr.r == corr.r else ""
-        title(ax, name_, f"{r}n = {corr.n}")
+        title(ax, name_, corr.label())
         mark_few(ax, corr.n)
     return f"![{name}]({save(fig, out_dir, name)})"
 

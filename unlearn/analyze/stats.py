@@ -46,6 +46,16 @@ class Correlation:
             return f"{self.r:.3f}, n = {self.n}{mark}"
         return f"{self.r:.3f} [{self.low:.3f}, {self.high:.3f}], n = {self.n}{mark}"
 
+    def label(self) -> str:
+        """A figure's 'r = 0.930, 95 % CI [0.81, 0.98], n = 12': every r a figure prints
+        carries its interval, or says why there is none (n < 4: it would be [−1, 1])."""
+        if math.isnan(self.r):
+            return f"r —, n = {self.n}"
+        if math.isnan(self.low):
+            return f"r = {self.r:.3f}, n = {self.n}: no 95 % CI below n = 4"
+        pct = f"{100 * self.level:g}"
+        return f"r = {self.r:.3f}, {pct} % CI [{self.low:.2f}, {self.high:.2f}], n = {self.n}"
+
 
 def pearson(x: Sequence[float], y: Sequence[float], level: float = 0.95) -> Correlation:
     """Pearson's r of the finite pairs (x_i, y_i), with scipy's Fisher-z interval (n ≥ 4).

@@ -22,6 +22,7 @@ import torch
 from torch import Tensor, nn
 from typing_extensions import override
 
+from unlearn.callbacks.contract import check_module
 from unlearn.callbacks.schedule import is_event, log_to_loggers, window_step
 from unlearn.config.schema import DEFINITIONS, ENGINES  # the choices, declared beside the fields
 from unlearn.config.schema import SIGMA_AT as AT
@@ -131,6 +132,10 @@ class HessianSpectrum(L.Callback):
     def sigma_avg(self) -> float:
         """Mean of the σ_i sampled so far (NaN before the first)."""
         return sum(self.values) / len(self.values) if self.values else float("nan")
+
+    @override
+    def setup(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
+        check_module(pl_module, type(self).__name__)  # what is missing, before any step
 
     @override
     def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:

@@ -9,7 +9,8 @@ logs v = ‖w' − w''‖ with w'' from the method and, as the baseline of doing
 v_none = ‖w' − w‖. Methods live in `unlearn.methods`, one per file.
 
 Requires the module to expose ``net``, ``objective``, ``loss_on``, ``lr`` and
-``last_step_seed`` (see `unlearn.module.UnlearnModule`), and batches ``(x, y, idx)``.
+``last_step_seed`` (`unlearn.callbacks.contract`; a module of your own inherits
+`unlearn.callbacks.Unlearnable`), and batches ``(x, y, idx)``.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import torch
 from torch import Tensor
 from typing_extensions import override
 
+from unlearn.callbacks.contract import check_module
 from unlearn.callbacks.schedule import is_event, log_to_loggers, window_step
 from unlearn.forget import FirstBatch, ForgetSet
 from unlearn.math.params import distance, trainable
@@ -148,6 +150,10 @@ class Unlearner(L.Callback):
         return self.twin_cost.seconds
 
     @override
+    def setup(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
+        check_module(pl_module, type(self).__name__)  # what is missing, before any step
+
+    @override
     def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         self.twin = LockstepTwin(
             pl_module.net, trainer.optimizers[0], pl_module.loss_on, self.partial_batch
@@ -168,6 +174,12 @@ class Unlearner(L.Callback):
     def on_train_batch_start(
         self, trainer: L.Trainer, pl_module: L.LightningModule, batch: Any, batch_idx: int
     ) -> None:
+        if not (isinstance(batch, tuple | list) and len(batch) == 3):
+            raise ValueError(
+                "Unlearner needs batches (x, y, idx), idx each sample's index in the training "
+                "set (the twin drops the forgotten ones): e.g. TensorDataset(x, y, "
+                "torch.arange(len(x))); see docs/bring-your-own.md"
+            )
         _, _, idx = batch
         # the mask is computed on the host copy of the indices (UnlearnModule keeps it), so
         # deciding how the twin steps never waits for the device

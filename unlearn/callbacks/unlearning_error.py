@@ -11,6 +11,7 @@ from typing import Any
 import lightning as L
 from typing_extensions import override
 
+from unlearn.callbacks.contract import check_module
 from unlearn.callbacks.hessian_spectrum import HessianSpectrum
 from unlearn.callbacks.schedule import is_event, log_to_loggers, window_step
 from unlearn.callbacks.weight_drift import WeightDrift
@@ -41,6 +42,10 @@ class UnlearningError(L.Callback):
     @property
     def state_key(self) -> str:
         return f"UnlearningError[every_n_steps={self.every_n_steps}]"
+
+    @override
+    def setup(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
+        check_module(pl_module, type(self).__name__)  # what is missing, before any step
 
     @override
     def on_train_batch_end(

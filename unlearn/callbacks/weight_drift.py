@@ -12,6 +12,7 @@ import lightning as L
 from torch import Tensor
 from typing_extensions import override
 
+from unlearn.callbacks.contract import check_module
 from unlearn.callbacks.schedule import is_event, log_to_loggers, window_step
 from unlearn.math.params import distance, snapshot, trainable
 
@@ -38,6 +39,10 @@ class WeightDrift(L.Callback):
     @property
     def state_key(self) -> str:
         return f"WeightDrift[every_n_steps={self.every_n_steps}]"
+
+    @override
+    def setup(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
+        check_module(pl_module, type(self).__name__)  # what is missing, before any step
 
     @override
     def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:

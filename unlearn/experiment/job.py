@@ -36,7 +36,7 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from unlearn.config.checks import ConfigError, prefer_given_unit
-from unlearn.config.debug import apply_debug
+from unlearn.config.debug import apply_debug, debug_given
 from unlearn.config.errors import EnvironmentProblem
 from unlearn.experiment.results import ResultsNotWritten, write_results
 from unlearn.loggers import wandb_run
@@ -197,7 +197,7 @@ def _attempt(
         if ctx.launcher.endswith("JoblibLauncher") and ctx.sweep_dir:
             devices.pin_to_own_gpu(cfg, ctx.sweep_dir)  # hydra/launcher=local_gpus
         prefer_given_unit(cfg, ctx.given)
-        apply_debug(cfg, ctx.given)
+        apply_debug(cfg, debug_given(ctx.overrides, ctx.argv))  # a sweep's keys lose
         return run_fn(cfg)
     except ConfigError as err:
         if not ctx.multirun:

@@ -36,7 +36,7 @@ from unlearn.config.checks import (
     resolve_steps,
     validate,
 )
-from unlearn.config.debug import apply_debug
+from unlearn.config.debug import apply_debug, debug_given
 from unlearn.config.resources import CONF_DIR
 from unlearn.config.schema import field_type
 from unlearn.experiment.sweeps import list_jobs
@@ -186,8 +186,11 @@ def expand(overrides: list[str]) -> Iterator[list[str]]:
         yielded = True
 
 
-def compose_run(overrides: list[str], config_name: str = "config") -> DictConfig:
-    """The config `python -m unlearn <overrides>` would run, writing where it would write."""
+def compose_run(
+    overrides: list[str], config_name: str = "config", argv: list[str] | None = None
+) -> DictConfig:
+    """The config `python -m unlearn <overrides>` would run, writing where it would write
+    (`argv`: the command line, when `overrides` are one job of its sweep)."""
     try:
         with initialize_config_dir(version_base="1.3", config_dir=str(CONF_DIR)):
             cfg = compose(config_name=config_name, overrides=overrides, return_hydra_config=True)
@@ -195,7 +198,7 @@ def compose_run(overrides: list[str], config_name: str = "config") -> DictConfig
         raise translate(err, overrides) from err
     given = [o.split("=", 1)[0] for o in overrides if "=" in o]
     prefer_given_unit(cfg, given)
-    apply_debug(cfg, given)
+    apply_debug(cfg, debug_given(overrides, overrides if argv is None else argv))
     with open_dict(cfg):
         cfg.paths.output_dir = str(cfg.hydra.run.dir)
         del cfg["hydra"]
@@ -320,7 +323,7 @@ def preflight(argv: list[str]) -> dict | None:
                 "allowed key=value in Hydra's override grammar"
             ) from err
     combos = [overrides] if not multirun else _sweep_jobs(overrides) or list(expand(overrides))
-    configs = [compose_run(combo, name) for combo in combos]
+    configs = [compose_run(combo, name, overrides) for combo in combos]
     if not multirun and not str(configs[0].paths.output_dir).strip():
         check_folder(configs[0].paths.output_dir, "hydra.run.dir")  # the key the user typed
     for cfg in configs:

@@ -13,6 +13,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+from unlearn.metrics.verdict import verdict_text
 from unlearn.runtime.atomic import write_text_atomic
 
 
@@ -122,7 +123,7 @@ SUMMARY_ROWS = (
     ("v (verification error)", "verification_error"),
     ("v without unlearning", "verification_error_no_unlearning"),
     ("v / v_none", "v_ratio"),
-    ("test accuracy", "test_acc"),
+    ("test accuracy (original)", "test_acc"),  # the unlearned and twin: the verdict's table
     ("wall time (s)", "wall_time_s"),
 )
 
@@ -144,7 +145,8 @@ def v_ratio(results: dict[str, Any]) -> float:
 
 
 def summary_table(results: dict[str, Any], choices: dict[str, Any] | None = None) -> str:
-    """The run's headline numbers as a plain-text rich table, below what was run.
+    """The run's headline numbers as a plain-text rich table, below what was run, and
+    the verdict (did unlearning work? `unlearn.metrics.verdict`) under it.
 
     Args:
         results: a run's results.json.
@@ -172,4 +174,5 @@ def summary_table(results: dict[str, Any], choices: dict[str, Any] | None = None
     console = Console(width=100, color_system=None, force_terminal=False, record=True)
     with console.capture() as out:
         console.print(table)
-    return "\n".join(line.rstrip() for line in out.get().strip("\n").splitlines())
+    lines = [line.rstrip() for line in out.get().strip("\n").splitlines()]
+    return "\n".join([*lines, "", verdict_text(results)])

@@ -48,7 +48,7 @@ from unlearn.experiment.results import FinishedRunError, ResultsNotWritten, writ
 from unlearn.forget import check_forget
 from unlearn.methods import check_method, check_retain
 from unlearn.metrics import field_metrics
-from unlearn.metrics.report import with_weights
+from unlearn.metrics.report import original_accuracies, with_weights
 from unlearn.module import UnlearnModule
 from unlearn.privacy import check_prs, privacy_risk
 from unlearn.runtime import interrupt
@@ -237,6 +237,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
             results["verification_error_no_unlearning"], unlearner.unlearn_cost.as_dict(),
             unlearner.twin_cost.as_dict(), unlearner.method.storage_bytes,
         )  # fmt: skip
+        results |= original_accuracies(cfg, data, module.net, unlearner.forget_indices)
     results |= compare.order_results(callbacks, results)  # before the rows: v / v_order
     results |= compare.method_rows(cfg, data, module, unlearner, results)  # one row per method
     if cfg.get("prs") and unlearner and unlearner.final_unlearned is not None:

@@ -77,6 +77,28 @@ def _scores(
     return out
 
 
+def _sets(cfg: DictConfig, data: Any, forget: Tensor) -> dict[str, tuple[Tensor, Tensor]]:
+    """F, the fixed seeded sample of R and the test set (or its sample), as (x, y)."""
+    train, test = data.train_set, data.test_set
+    opts = cfg.get("metrics") or {}
+    idx_r = retain_sample(len(train.y), forget, opts.get("retain_sample", 512), int(cfg.seed))
+    idx_t = sample(torch.arange(len(test.y)), opts.get("test_sample"), int(cfg.seed), 1)
+    idx_f = forget.cpu().long()
+    return {
+        "forget": (train.x[idx_f], train.y[idx_f]),
+        "retain": (train.x[idx_r], train.y[idx_r]),
+        "test": (test.x[idx_t], test.y[idx_t]),
+    }
+
+
+def original_accuracies(cfg: DictConfig, data: Any, net: nn.Module, forget: Tensor) -> dict:
+    """``original_acc_{forget,retain,test}``: the model before unlearning (M_{N+t}) on the
+    same F, R sample and test set as `field_metrics`, so the three models sit side by side."""
+    batch = int(getattr(data, "test_batch_size", 512))
+    sets = _sets(cfg, data, forget)
+    return {f"original_acc_{k}": accuracy(outputs(net, x, batch), y) for k, (x, y) in sets.items()}
+
+
 def field_metrics(
     cfg: DictConfig,
     data: Any,
@@ -91,16 +113,8 @@ def field_metrics(
 ) -> dict[str, Any]:
     """results.json's flat metric keys for M'' (no prefix) and M' (``twin_``), their gaps
     (M'' − M'), the output distance on F and on the test set, v/v_none and the cost."""
-    train, test = data.train_set, data.test_set
+    sets = _sets(cfg, data, forget)
     opts = cfg.get("metrics") or {}
-    idx_r = retain_sample(len(train.y), forget, opts.get("retain_sample", 512), int(cfg.seed))
-    idx_t = sample(torch.arange(len(test.y)), opts.get("test_sample"), int(cfg.seed), 1)
-    idx_f = forget.cpu().long()
-    sets = {
-        "forget": (train.x[idx_f], train.y[idx_f]),
-        "retain": (train.x[idx_r], train.y[idx_r]),
-        "test": (test.x[idx_t], test.y[idx_t]),
-    }
     mia, batch = str(opts.get("mia_feature", "entropy")), int(getattr(data, "test_batch_size", 512))
     mine = _scores(unlearned_net, sets, mia, batch)
     twin = _scores(twin_net, sets, mia, batch)
@@ -112,8 +126,8 @@ def field_metrics(
         **mine,
         **{f"twin_{k}": x for k, x in twin.items()},
         **{f"gap_{k}": mine[k] - twin[k] for k in mine},
-        "retain_sample_size": len(idx_r),
-        "test_sample_size": len(idx_t),
+        "retain_sample_size": len(sets["retain"][1]),
+        "test_sample_size": len(sets["test"][1]),
     }
     results |= {f"cost_{k}": x for k, x in cost.items()}
     results["cost_stored_bytes"] = int(stored_bytes)
