@@ -76,6 +76,7 @@ def test_paired_differences_are_taken_within_each_seed(tmp_path):
     text = render(rows, tmp_path)
     assert "Significantly closer to the twin than none (paired 95 % interval" in text
     assert "-0.09 ± 0.025 ✓" in text
+    assert (tmp_path / "figures" / "leaderboard_paired_vs_none.png").stat().st_size > 0
 
 
 def test_a_compared_run_is_read_as_one_row_per_method(tmp_path):

@@ -89,6 +89,12 @@ def _crash_at(monkeypatch: pytest.MonkeyPatch, window_step: int) -> None:
         ["unlearn.w_ref=final", "model.batch_norm=true", "model.dropout=0.3", "gamma=1"],
         ["sigma.at=initial", "sigma.engine=power", "forget=random", "forget.k=60"],
         ["optimizer.momentum=0.9", "optimizer.weight_decay=0.01", "forget=random", "forget.k=60"],
+        [  # several methods on one window (rewind keeps step 8), the order twin beside
+            "unlearn.compare=[single_gradient,amnesiac,unrolled,rewind@k:8@rewind_every:4,ssd]",
+            "twin.order_noise=true",
+            "forget=random",
+            "forget.k=60",
+        ],
     ],
     ids=[
         "single-gradient",
@@ -96,6 +102,7 @@ def _crash_at(monkeypatch: pytest.MonkeyPatch, window_step: int) -> None:
         "final-bn-dropout",
         "sigma-at-w0-random-forget",
         "momentum-decay",
+        "compare-order-twin",
     ],
 )
 def test_a_crashed_window_resumes_to_identical_results(tmp_path, monkeypatch, extra):

@@ -255,6 +255,34 @@ def figure_output_space(out_dir: Path, grouped: dict[str, dict[str, list[Row]]])
     return save(fig, out_dir, slug("leaderboard_v_vs_output_distance"))
 
 
+def figure_paired(out_dir: Path, grouped: dict[str, dict[str, list[Row]]]) -> str:
+    """Δ v/v_none to doing nothing, within each seed: mean ± 95 % interval per method
+    (symlog axis: the differences span from −1, retraining, to tens)."""
+    style = styles(grouped)
+    fig, axes, key = _row_of_panels(len(grouped))
+    for ax, (title, by_method) in zip(axes, grouped.items(), strict=True):
+        if "none" not in by_method:
+            ax.set_axis_off()
+            continue
+        names = [n for n, _ in ranking(by_method) if n != "none"]
+        for y, name in enumerate(names):
+            mean, half, _ = mean_interval(paired(by_method[name], by_method["none"]))
+            err = None if math.isnan(half) else [[half], [half]]
+            ax.errorbar(mean, y, xerr=err, capsize=3, ls="", mfc="none", **style[name])
+        ax.axvline(0.0, color="grey", ls="--", lw=1)
+        ax.set_yticks(range(len(names)), names, fontsize=7)
+        ax.invert_yaxis()
+        ax.set_xscale("symlog", linthresh=0.1)
+        lo, hi = ax.get_xlim()  # a few plain ticks: symlog's own crowd around −1 … −0.1
+        ticks = [t for t in (-100, -10, -1, 0, 1, 10, 100) if lo <= t <= hi]
+        ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
+        ax.set(title=f"forget: {title}", xlabel="Δ v/v_none to doing nothing (paired)")
+    _legend(key, {m: s for m, s in style.items() if m != "none"}, [])
+    fig.suptitle("paired difference to doing nothing, within each seed (mean ± 95 % interval; "
+                 "left of 0: closer to the twin)", fontsize=10)  # fmt: skip
+    return save(fig, out_dir, slug("leaderboard_paired_vs_none"))
+
+
 def render(rows: list[Row], out_dir: str | Path) -> str:
     """The leaderboard section: the tables, the methods that beat doing nothing, figures."""
     grouped = {k: g for k, g in groups(rows).items() if len(g) > 1}
@@ -292,4 +320,6 @@ def render(rows: list[Row], out_dir: str | Path) -> str:
     out = Path(out_dir)
     lines += ["", f"![v/v_none against cost]({figure_cost(out, grouped)})"]
     lines += ["", f"![v against output distance]({figure_output_space(out, grouped)})"]
+    if any("none" in g for g in grouped.values()):
+        lines += ["", f"![paired difference to doing nothing]({figure_paired(out, grouped)})"]
     return "\n".join(lines)

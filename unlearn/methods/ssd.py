@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import copy
 import time
+from collections.abc import Mapping
+from typing import Any
 
 import torch
 from torch import Tensor, nn
@@ -49,6 +51,12 @@ class SSD(PostHocMethod):
         if samples is not None and samples < 1:
             raise ValueError(f"unlearn.samples={samples}: allowed >= 1 or null")
         self.alpha, self.lam, self.samples = float(alpha), float(lam), samples
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, Any]) -> SSD:
+        """Its own keys only: SSD spends no SGD budget (steps, lr are not its)."""
+        keys = ("alpha", "lam", "batch_size", "samples", "seed")
+        return cls(**{k: options[k] for k in keys if k in options})
 
     def importances(self, net: nn.Module, objective: nn.Module, pool: Tensor) -> list[Tensor]:
         """Mean over batches of the squared batch-mean gradient (their `calc_importance`)."""
