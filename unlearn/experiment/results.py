@@ -13,7 +13,6 @@ import math
 from pathlib import Path
 from typing import Any
 
-from unlearn.metrics.verdict import verdict_text
 from unlearn.runtime.atomic import write_text_atomic
 
 
@@ -175,4 +174,6 @@ def summary_table(results: dict[str, Any], choices: dict[str, Any] | None = None
     with console.capture() as out:
         console.print(table)
     lines = [line.rstrip() for line in out.get().strip("\n").splitlines()]
+    from unlearn.metrics.verdict import verdict_text  # here: unlearn.metrics imports torch (--help)
+
     return "\n".join([*lines, "", verdict_text(results)])

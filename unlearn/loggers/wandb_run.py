@@ -37,8 +37,6 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf, open_dict
 
-from unlearn.metrics.verdict import verdict_metrics
-
 log = logging.getLogger(__name__)
 
 # WandbLogger arguments that wandb.init does not take (or takes under another name)
@@ -220,6 +218,8 @@ def summary_metrics(results: dict[str, Any]) -> dict[str, Any]:
         scalars = {k: x for k, x in row.items() if isinstance(x, int | float | str)}
         out |= {f"methods/{name}/{k}": x for k, x in scalars.items()}
     if results.get("status") == "ok":
+        from unlearn.metrics.verdict import verdict_metrics  # here: metrics imports torch
+
         out |= verdict_metrics(results)  # what the printed verdict says (verdict/*)
     return {k: v for k, v in out.items() if not (isinstance(v, float) and math.isinf(v))}
 
