@@ -135,3 +135,23 @@ def test_probes_leave_no_trace_on_the_module():
     assert all(torch.equal(a, b) for a, b in zip(before, net.parameters(), strict=True))
     assert torch.equal(state, torch.get_rng_state())
     assert net.training and torch.eig is eig_before
+
+
+@pytest.mark.parametrize("k", [1, 2])
+def test_top_k_from_a_warm_start_on_lambda_2_finds_lambda_1(k):
+    # λ₁ = 10 and λ₂ = 9.5, warm start exactly on λ₂'s eigenvector: the top pair is still λ₁
+    eigs = [10.0, 9.5, *torch.linspace(-1.0, 8.0, 198).tolist()]
+    q, _ = torch.linalg.qr(
+        torch.randn(200, 200, dtype=torch.float64, generator=torch.Generator().manual_seed(3))
+    )
+    H = q @ torch.diag(torch.tensor(eigs, dtype=torch.float64)) @ q.T
+    got = top_k(
+        lambda v: [H @ v[0]],
+        [torch.zeros(200, dtype=torch.float64)],
+        k,
+        200,
+        1e-4,
+        0,
+        [q[:, 1].clone()],
+    )
+    assert got.values == pytest.approx(eigs[:k], rel=1e-4)

@@ -64,7 +64,7 @@ class HessianSpectrum(L.Callback):
     Args:
         every_n_steps: k ≥ 1.
         engine: ``power`` (own double-backward power iteration), ``lanczos`` (own, same
-            tolerance test, fewer Hessian-vector products) or ``pyhessian`` (reference).
+            residual test, fewer Hessian-vector products) or ``pyhessian`` (reference).
         definition: ``spectral_norm`` (max |λ|) or ``sqrt_top_eig`` (the reference code's).
         at: ``current`` weights or ``initial`` (w_0).
         mode: ``train`` (the module's own mode) or ``eval`` (the reference code's).
@@ -72,8 +72,10 @@ class HessianSpectrum(L.Callback):
             drawn once with `seed`, the same at every event).
         batch_size: size of the fixed batch.
         max_iter: cap on Hessian-vector products per estimate.
-        tol: relative tolerance of the power iteration.
-        warm_start: start each estimate from the previous top vector (own engine).
+        tol: an eigenpair counts as converged when ‖Hq − θq‖ ≤ tol·|θ| (own engines;
+            pyhessian's own test: relative change of its eigenvalue).
+        warm_start: start each estimate from the previous top vector mixed with seeded
+            noise, half and half in squared norm (own engines; never the whole start).
         seed: seed of the probe's own randomness.
     """
 

@@ -78,7 +78,7 @@ class SigmaConf:
     batch: str = value(choices=SIGMA_BATCHES)
     batch_size: int = value(ge=1, le=SIZE)
     max_iter: int = value(ge=1, le=10**6)
-    tol: float = value(gt=0, lt=1)  # relative change between estimates
+    tol: float = value(gt=0, lt=1)  # relative residual ‖Hq − θq‖/|θ| (pyhessian: its own)
     warm_start: bool = MISSING
 
     RULES: ClassVar[tuple[Rule, ...]] = (

@@ -7,6 +7,7 @@ both (the dispatcher in `hessian.py` imports `lanczos.py`, never the other way r
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Literal
 
@@ -49,13 +50,24 @@ def _norm(a: list[Tensor]) -> Tensor:
     return torch.linalg.vector_norm(torch.stack(torch._foreach_norm(a)))
 
 
+WARM_NOISE = 0.5
+"""Share of a warm start's squared norm given to seeded Gaussian noise. Why: the previous
+event's top vector can sit on what is now λ₂'s eigenvector, with (almost) nothing along λ₁'s;
+a Krylov space grown from it holds a converged λ₂ pair long before λ₁ appears, and no
+stopping test can see a pair the space does not contain. The noise gives λ₁ its share."""
+
+
 def start_vector(
     like: list[Tensor], generator: torch.Generator | None, init: list[Tensor] | None
 ) -> list[Tensor]:
-    """A unit start vector: `init` (a warm start) or seeded Gaussian noise shaped like `like`."""
-    if init is not None:
-        v = [x.detach().clone() for x in init]
-    else:
-        v = [torch.randn(x.shape, generator=generator, dtype=x.dtype).to(x.device) for x in like]
+    """A unit start vector: seeded Gaussian noise shaped like `like`, mixed with `init` (a
+    warm start) when given, so that a warm start is never the whole start (`WARM_NOISE`)."""
+    noise = [torch.randn(x.shape, generator=generator, dtype=x.dtype).to(x.device) for x in like]
+    torch._foreach_div_(noise, _norm(noise))
+    if init is None:
+        return noise
+    v = [x.detach().clone() for x in init]
+    torch._foreach_mul_(v, math.sqrt(1.0 - WARM_NOISE) / _norm(v))
+    torch._foreach_add_(v, noise, alpha=math.sqrt(WARM_NOISE))
     torch._foreach_div_(v, _norm(v))
     return v

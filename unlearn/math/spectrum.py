@@ -21,6 +21,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from unlearn.math.hessian import start_vector
 from unlearn.math.hvp import Vector, dot
 
 HVP = Callable[[Vector], Vector]
@@ -97,16 +98,12 @@ def top_k(
     seed: int = 0,
     init: Vector | None = None,
 ) -> TopK:
-    """Lanczos until each of the k largest-|λ| Ritz values moves by ≤ tol relative between
-    two checks, the Krylov space is invariant, or `max_iter` products (at least k + 1)."""
+    """Lanczos until each of the k largest-|λ| Ritz pairs has residual ‖Hq − θq‖ ≤ tol · |θ|
+    (an invariant Krylov space: all 0), or `max_iter` products (at least k + 1). `init`, a
+    warm start, is mixed with seeded noise (`start_vector`: never the whole start)."""
     gen = torch.Generator().manual_seed(seed)
-    q = [x.detach().clone() for x in init] if init is not None else None
-    if q is None:
-        q = [torch.randn(x.shape, generator=gen, dtype=x.dtype).to(x.device) for x in like]
-    torch._foreach_div_(q, _norm(q))
-    lz = _Lanczos(hvp, q)
+    lz = _Lanczos(hvp, start_vector(like, gen, init))
     cap = max(max_iter, k + 1)
-    previous: np.ndarray | None = None
     while True:
         beta = lz.step()
         n = len(lz.basis)
@@ -115,12 +112,9 @@ def top_k(
         values, vectors = lz.ritz()
         order = np.argsort(-np.abs(values))[:k]
         top = values[order]
-        done = beta <= 1e-12 * max(abs(top[0]), 1e-30) or n >= cap
-        if previous is not None and len(previous) == len(top):
-            done = done or bool(np.all(np.abs(top - previous) <= tol * np.abs(top[0])))
-        if done:
+        residuals = np.abs(beta * vectors[-1, order])
+        if n >= cap or bool(np.all(residuals <= tol * np.abs(top))):
             break
-        previous = top
     return TopK(
         values=[float(v) for v in top],
         vectors=[lz.vector(vectors[:, i]) for i in order],
