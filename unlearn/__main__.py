@@ -80,12 +80,27 @@ def _choices() -> dict[str, str] | None:
         return None
 
 
+def _hold_folder() -> None:
+    """One process per run (or sweep) folder: lock it before Hydra writes into it."""
+    from unlearn.runtime.run_lock import command_folder, hold
+
+    found = command_folder(sys.argv[1:])
+    if found is None:
+        return
+    folder, key, pin = found
+    hold(folder, key)
+    if pin:  # Hydra resolves ${now:...} again: make it use the folder that is locked
+        sys.argv.append(pin)
+
+
 def _preflight() -> None:
     """Check the command line before Hydra writes anything; a finished run prints and stops."""
     try:
         sweeps.check_argv(sys.argv[1:])
         check_launcher(sys.argv[1:])
         finished = preflight(sys.argv[1:])
+        if finished is None:
+            _hold_folder()
     except ConfigError as err:
         if os.environ.get("HYDRA_FULL_ERROR") == "1":
             raise
