@@ -56,7 +56,8 @@ def test_a_full_disk_keeps_the_finished_numbers_and_a_rerun_only_writes_them(mak
 
     again = run_job(cfg, JobContext())
     assert again["resumed_at_step"] == results["t"]  # nothing retrained: test pass and write
-    results.pop("write_error")
+    results.pop("write_error"), results.pop("write_reason")
+    assert results.pop("kept").startswith("checkpoints/last.ckpt of the finished window")
     assert metrics(again) == metrics(results)
     assert read_results(out / "results.json")["status"] == "ok"
     assert not checkpoint_path(out).exists()

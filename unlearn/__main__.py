@@ -6,6 +6,7 @@ Imports stay light until a job runs (no Lightning, torchvision or transformers),
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 
@@ -20,6 +21,7 @@ from unlearn.launchers import check_launcher
 from unlearn.preflight import preflight  # Hydra's compose only: torch comes with the data
 from unlearn.resources import CONF_DIR
 from unlearn.results import summary_table
+from unlearn.runtime import storage
 
 
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")
@@ -42,16 +44,12 @@ def main(cfg: DictConfig) -> float | str:
     status = results.get("status")
     if status == "ok":
         print(summary_table(results, _choices()))
-    else:
+    elif not results.get("storage"):  # a failed write says it all in its own line below
         print(f"{status}: {results.get('reason', '')}", file=sys.stderr)
-    if results.get("write_error"):  # the numbers above are all there is: say so, exit non-zero
-        print(
-            f"error: {cfg.paths.output_dir}/results.json not written ({results['write_error']}); "
-            "the numbers above are the run's; free space and run the same command: "
-            "it resumes from the final checkpoint and only writes the file",
-            file=sys.stderr,
-        )
-        status = "unwritten"
+    unwritten = storage.message(results, cfg.paths.output_dir, resume_command(cfg, ctx))
+    if unwritten:  # what failed, what is kept, the command that resumes: one line
+        print(unwritten, file=sys.stderr)
+        status = "unwritten" if status == "ok" else status
     else:
         print(f"results: {cfg.paths.output_dir}/results.json")
     if interrupt.pending() is not None:  # a signal while the results were written: stop here
@@ -117,6 +115,9 @@ def _preflight() -> None:
 
 
 if __name__ == "__main__":
+    # A full disk also stops the log file: its handler must not print a traceback per line
+    # (`--- Logging error ---`); the run's own line says what failed.
+    logging.raiseExceptions = False
     interrupt.install()  # SIGTERM → 143, SIGINT → 130, with a line and a resumable state
     try:
         _preflight()

@@ -33,6 +33,7 @@ from typing_extensions import override
 
 from unlearn.atomic import atomic_write
 from unlearn.config import ConfigError
+from unlearn.runtime.storage import WriteFailed, is_storage
 
 CHECKPOINT_DIR = "checkpoints"
 LAST = "last.ckpt"
@@ -160,13 +161,29 @@ class WindowCheckpoint(L.Callback):
     def save(self, trainer: L.Trainer) -> Path:
         """Write the checkpoint now (atomically) and return its path."""
         start = time.perf_counter()
-        for logger in trainer.loggers:  # curves on disk up to this step
-            logger.save()
         target = self.dirpath / LAST
-        atomic_write(target, lambda tmp: trainer.save_checkpoint(tmp))
+        try:
+            for logger in trainer.loggers:  # curves on disk up to this step
+                logger.save()
+            atomic_write(target, lambda tmp: trainer.save_checkpoint(tmp))
+        except OSError as err:
+            if not is_storage(err):
+                raise
+            raise WriteFailed(
+                f"{CHECKPOINT_DIR}/{LAST} at window step {trainer.global_step}", err, self._kept()
+            ) from None
         self.saved_steps.append(int(trainer.global_step))
         self.save_seconds += time.perf_counter() - start
         return target
+
+    def _kept(self) -> str:
+        """What a rerun finds after a failed save (the previous file is left intact)."""
+        there = "(a rerun resumes there)"
+        if self.saved_steps:
+            return f"{CHECKPOINT_DIR}/{LAST} of window step {self.saved_steps[-1]} {there}"
+        if (self.dirpath / LAST).exists():
+            return f"{CHECKPOINT_DIR}/{LAST} of an earlier attempt {there}"
+        return "no window checkpoint yet (a rerun starts the window again)"
 
     def save_at(self, trainer: L.Trainer, step: int) -> str:
         """Save now unless this step is saved already (an interrupt); says what it did."""

@@ -58,6 +58,7 @@ for _message in (
     ".*does not have many workers.*",
     ".*LeafSpec.*is deprecated.*",
     ".*dataloader is not resumable.*",  # the window's sampler restarts at the restored step
+    ".*The `srun` command is available on your system.*",  # sweeps reach SLURM via submitit
 ):
     warnings.filterwarnings("ignore", message=_message)
 
