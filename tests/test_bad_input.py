@@ -154,6 +154,17 @@ CLI_BAD = [
     ([], "last.ckpt='", "garbage"),
     ([], "unreadable, it holds Python objects (GLOBAL print)", "code"),
     ([], "belongs to another config", "foreign"),
+    # issue 26: booleans are true or false, nothing else (OmegaConf made 2 true)
+    (["sigma.warm_start=2"], "sigma.warm_start=2: allowed true or false", None),
+    (["privacy.cache=2"], "privacy.cache=2: allowed true or false", None),
+    (["model.batch_norm=2"], "model.batch_norm=2: allowed true or false", None),
+    (["data.flatten=2"], "data.flatten=2: allowed true or false", None),
+    (["deterministic=yes"], "deterministic='yes': allowed true or false", None),
+    # issue 26: a job is one device (several would start DDP, whose ranks race)
+    (["trainer.devices=[0,0]"], "trainer.devices=[0, 0]: allowed 1, or a list of one", None),
+    (["trainer.devices=2"], "for several GPUs run one job per GPU (-m ... hydra/launcher=", None),
+    (["trainer.devices=auto"], "trainer.devices='auto': allowed 1", None),
+    (["trainer.devices=[0]"], "trainer.devices=[0] (with trainer.accelerator=cpu)", None),
 ]
 
 SPOIL = {

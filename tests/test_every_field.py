@@ -212,6 +212,8 @@ def test_every_numeric_and_choice_field_refuses_bad_values_in_one_line(composed)
                 continue
             if fld.range.choices is not None:
                 values: list[Any] = ["bogus-choice", math.nan]
+                if True in fld.range.choices:  # a flag: true or false, not 2, 0, 1 or "yes"
+                    values += [2, 0, 1, "yes"]
             elif fld.range.nonempty:  # paths and names
                 values = ["", "  "]
             elif fld.numeric:
@@ -221,7 +223,7 @@ def test_every_numeric_and_choice_field_refuses_bad_values_in_one_line(composed)
             for v in values:
                 message = feed(cfg, fld, v)
                 if fld.range.choices is not None:
-                    bad = v not in fld.range.choices
+                    bad = not fld.range.accepts(v)  # 1 == True, but 1 is not a choice
                 else:
                     bad = fld.range.nonempty or expected_refused(fld, v)
                 fed += 1

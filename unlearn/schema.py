@@ -27,6 +27,7 @@ from unlearn.fields import (
     MAX_EPOCHS,
     Range,
     Rule,
+    flag,
     one_of,
     probability,
     seed_value,
@@ -78,7 +79,7 @@ class SigmaConf:
     batch_size: int = value(ge=1, le=SIZE)
     max_iter: int = value(ge=1, le=10**6)
     tol: float = value(gt=0, lt=1)  # relative change between estimates
-    warm_start: bool = MISSING
+    warm_start: Any = flag()
 
     RULES: ClassVar[tuple[Rule, ...]] = (
         Rule(
@@ -109,9 +110,9 @@ class PrivacyConf:
     """How `prs=true` scores membership risk (unlearn/privacy/)."""
 
     bins: int = value(ge=1, le=10**4)
-    log_bins: bool = MISSING
+    log_bins: Any = flag()
     shadow_epochs: Optional[float] = value(gt=0, le=MAX_EPOCHS, nullable=True)  # noqa: UP045
-    cache: bool = MISSING
+    cache: Any = flag()
 
 
 @dataclass
@@ -127,7 +128,7 @@ class MetricsConf:
 class PretrainConf:
     """The pretrain checkpoint cache (unlearn/cache.py, unlearn/pretrain.py)."""
 
-    cache: bool = MISSING
+    cache: Any = flag()
     save_every_epochs: Optional[float] = value(gt=0, le=MAX_EPOCHS, nullable=True)  # noqa: UP045
     save_at_epochs: list[float] = value(ge=0, le=MAX_EPOCHS)
     # a resumable entry after every this many minutes of pretraining (null: only the above)
@@ -206,11 +207,11 @@ class Config:
     checkpoint_every: Optional[int] = step_count(  # noqa: UP045
         nullable=True, note="(null: no window checkpoints)"
     )
-    deterministic: bool = MISSING
+    deterministic: Any = flag()
     window_optimizer: str = value(choices=("continue", "fresh"))
     sigma: SigmaConf = field(default_factory=SigmaConf)
     twin: TwinConf = field(default_factory=TwinConf)
-    prs: bool = MISSING
+    prs: Any = flag()
     privacy: PrivacyConf = field(default_factory=PrivacyConf)
     metrics: MetricsConf = field(default_factory=MetricsConf)
     pretrain: PretrainConf = field(default_factory=PretrainConf)
@@ -234,8 +235,8 @@ class DigitsConf:
     _target_: str = MISSING
     test_fraction: float = value(gt=0, lt=1)
     split_seed: int = seed_value()
-    flatten: bool = MISSING
-    reshuffle: bool = MISSING
+    flatten: Any = flag()
+    reshuffle: Any = flag()
     test_batch_size: int = value(512, ge=1, le=BATCH)
 
 
@@ -245,7 +246,7 @@ class SmallCNNConf:
     num_classes: int = value(ge=2, le=10**6)
     in_channels: int = value(ge=1, le=10**4)
     width: int = value(ge=1, le=4096)  # channels of the first conv
-    batch_norm: bool = MISSING
+    batch_norm: Any = flag()
     dropout: float = probability()
 
 
@@ -255,7 +256,7 @@ class MLPConf:
     in_features: int = value(ge=1, le=10**8)
     num_classes: int = value(ge=2, le=10**6)
     hidden: list[int] = value(ge=1, le=10**5)
-    batch_norm: bool = MISSING
+    batch_norm: Any = flag()
     dropout: float = probability()
 
 
@@ -267,14 +268,14 @@ class CIFARConf:
     dataset: str = value(choices=("cifar10", "cifar100"))
     data_dir: str = value(nonempty=True)
     npz: Optional[str] = value(nonempty=True, nullable=True)  # noqa: UP045
-    download: bool = MISSING
+    download: Any = flag()
     mean: list[float] = value()
     std: list[float] = value(gt=0)
     train_subset: Optional[int] = value(ge=1, le=SIZE, nullable=True)  # noqa: UP045
     test_subset: Optional[int] = value(ge=1, le=SIZE, nullable=True)  # noqa: UP045
     subset_seed: int = seed_value()
     test_batch_size: int = value(ge=1, le=BATCH)
-    reshuffle: bool = MISSING
+    reshuffle: Any = flag()
 
 
 @dataclass
@@ -301,7 +302,7 @@ class IMDBConf:
     subset_seed: int = seed_value()
     feature_batch_size: int = value(ge=1, le=BATCH)
     test_batch_size: int = value(ge=1, le=BATCH)
-    reshuffle: bool = MISSING
+    reshuffle: Any = flag()
 
 
 @dataclass
@@ -364,19 +365,35 @@ class SGDConf:
 class TrainerConf:
     _target_: str = MISSING
     accelerator: str = value(choices=("cpu", "gpu", "cuda", "mps", "auto"))
-    devices: Any = value(  # a count, "auto" or a list of device ids
-        ge=1, le=1024, integer=True, also=("auto",), items=Range(ge=0, lt=1024, integer=True)
+    # One device per job: the twin and the methods assume it, and sweeps spread their jobs
+    # over the GPUs instead (several devices would start DDP, whose ranks race on one folder).
+    devices: Any = value(
+        choices=(1,),
+        items=Range(ge=0, lt=1024, integer=True),
+        list_length=1,
+        note="(a GPU id, with trainer.accelerator=gpu); a job is one device: for several "
+        "GPUs run one job per GPU (-m ... hydra/launcher=local_gpus, or hydra/launcher=slurm)",
     )
     max_epochs: Optional[int] = value(ge=1, le=MAX_EPOCHS, nullable=True)  # noqa: UP045
     deterministic: Any = value(choices=(True, False, "warn"))  # Lightning's third value: warn
     precision: Any = value(choices=PRECISIONS)
-    enable_checkpointing: bool = MISSING
-    enable_progress_bar: bool = MISSING
-    enable_model_summary: bool = MISSING
+    enable_checkpointing: Any = flag()
+    enable_progress_bar: Any = flag()
+    enable_model_summary: Any = flag()
     num_sanity_val_steps: int = value(ge=0, le=10**6)
     limit_val_batches: Any = value(ge=0, le=SIZE)  # an int (batches) or a float (share)
     default_root_dir: Optional[str] = MISSING  # noqa: UP045
-    benchmark: Optional[bool] = None  # noqa: UP045
+    benchmark: Any = flag(None, nullable=True)
+
+    RULES: ClassVar[tuple[Rule, ...]] = (
+        Rule(  # Lightning's CPU accelerator counts processes; a list names GPUs
+            test=lambda n: (
+                not (isinstance(n.get("devices"), ListConfig) and n.get("accelerator") == "cpu")
+            ),
+            message=lambda n, p: f"{p}devices={list(n.get('devices'))} (with {p}accelerator=cpu)",
+            allowed="1 with the CPU (a list names GPUs: trainer=gpu)",
+        ),
+    )
 
 
 @dataclass
@@ -397,7 +414,7 @@ class HessianSpectrumConf(EveryConf):
     batch_size: int = value(ge=1, le=SIZE)
     max_iter: int = value(ge=1, le=10**6)
     tol: float = value(gt=0, lt=1)
-    warm_start: bool = MISSING
+    warm_start: Any = flag()
     seed: int = seed_value()
 
 
