@@ -165,6 +165,8 @@ CLI_BAD = [
     (["trainer.devices=2"], "for several GPUs run one job per GPU (-m ... hydra/launcher=", None),
     (["trainer.devices=auto"], "trainer.devices='auto': allowed 1", None),
     (["trainer.devices=[0]"], "trainer.devices=[0] (with trainer.accelerator=cpu)", None),
+    # issue 26: one η (results.json files the run under lr)
+    (["optimizer.lr=0.5"], "optimizer.lr=0.5 (with lr=0.01): allowed optimizer.lr equal", None),
 ]
 
 SPOIL = {

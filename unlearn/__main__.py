@@ -15,6 +15,7 @@ from omegaconf import DictConfig
 
 from unlearn import interrupt, presets, sweeps  # noqa: F401 (--help's presets; `+sweep=NAME`)
 from unlearn.config import ConfigError
+from unlearn.experiment.launcher_options import check_launcher_options
 from unlearn.interrupt import Interrupted
 from unlearn.job import EXIT_CODES, JobContext, resume_command, run_job
 from unlearn.launchers import check_launcher
@@ -96,6 +97,7 @@ def _preflight() -> None:
     try:
         sweeps.check_argv(sys.argv[1:])
         check_launcher(sys.argv[1:])
+        check_launcher_options(sys.argv[1:])
         finished = preflight(sys.argv[1:])
         if finished is None:
             _hold_folder()

@@ -23,6 +23,7 @@ from typing import Any, ClassVar, Optional
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING, DictConfig, ListConfig, OmegaConf
 
+from unlearn.errors import show
 from unlearn.fields import (
     MAX_EPOCHS,
     Range,
@@ -224,6 +225,16 @@ class Config:
     RULES: ClassVar[tuple[Rule, ...]] = (
         one_of("N", "N_epochs", "steps or epochs"),
         one_of("t", "t_epochs", "steps or epochs"),
+        # One η: results.json, the summary, the cache key and e(t) read `lr`; an optimizer
+        # that trained at another η would be filed under the wrong one.
+        Rule(
+            test=lambda n: OmegaConf.select(n, "optimizer.lr") in (None, n.get("lr")),
+            message=lambda n, p: (
+                f"{p}optimizer.lr={show(OmegaConf.select(n, 'optimizer.lr'))} "
+                f"(with {p}lr={show(n.get('lr'))})"
+            ),
+            allowed="optimizer.lr equal to lr (set lr: the η every record and e(t) use)",
+        ),
     )
 
 
