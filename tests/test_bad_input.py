@@ -167,6 +167,36 @@ CLI_BAD = [
     (["trainer.devices=[0]"], "trainer.devices=[0] (with trainer.accelerator=cpu)", None),
     # issue 26: one η (results.json files the run under lr)
     (["optimizer.lr=0.5"], "optimizer.lr=0.5 (with lr=0.01): allowed optimizer.lr equal", None),
+    # issue 26: messages name the key the user typed
+    (["model=mlp", "model.in_features=10"], "model.in_features=10: does not accept", None),
+    (["model.in_channels=3"], "model.in_channels=3: does not accept this data's inputs", None),
+    (["debug=fast", "debug.steps=1"], "debug.steps=1: allowed an integer >= 2", None),
+    (["debug=fast", "debug.sigma_max_iter=-1"], "debug.sigma_max_iter=-1: allowed", None),
+    (["debug=fast", "debug.batch_size=0"], "debug.batch_size=0: allowed an integer >= 1", None),
+    (["data.test_fraction=0.9999"], "data.test_fraction=0.9999: leaves 0 training", None),
+    # issue 26: a step that overflows, and work that cannot hold
+    (["lr=1e308"], "lr=1e+308: allowed a finite number > 0 and <= 3.40", None),
+    (["unlearn=fine_tune", "unlearn.lr=1e300"], "unlearn.lr=1e+300: allowed a finite", None),
+    (["spectrum.top_k=200", "model.width=1"], "spectrum.top_k=200: allowed < 120", None),
+    (["unlearn=scrub", "unlearn.max_steps=500"], "unlearn.max_steps=500 (with unlearn.steps", None),
+    (
+        ["unlearn=fine_tune", "unlearn.batch_size=5000"],
+        "unlearn.batch_size=5000: allowed <= 1437",
+        None,
+    ),
+    (
+        [
+            "data=cifar10",
+            "data.npz=@ok",
+            "model=resnet18",
+            "model.width=2",
+            "batch_size=4",
+            "pretrain_batch_size=4",
+            "data.train_subset=100000",
+        ],
+        "data.train_subset=100000: allowed <= 12 (the train examples there are)",
+        None,
+    ),  # fmt: skip
 ]
 
 SPOIL = {

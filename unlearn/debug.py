@@ -13,12 +13,15 @@ from collections.abc import Iterable
 
 from omegaconf import DictConfig, open_dict
 
+from unlearn.fields import check_tree
+
 
 def apply_debug(cfg: DictConfig, given: Iterable[str] = ()) -> None:
     """Shrink `cfg` in place as its `debug` node says (nothing when it is null)."""
     node = cfg.get("debug")
     if not node:
         return
+    check_tree(node, "debug.")  # its own ranges first, under its own keys (not sigma.max_iter)
     given = {g.lstrip("+~") for g in given}
     steps = int(node.steps)
     sets = {

@@ -42,6 +42,9 @@ from unlearn.errors import ConfigError, show
 MAX_STEPS = 10**8
 MAX_EPOCHS = 10**5
 SEED_LIMIT = 2**32  # NumPy's and Python's seeds must be < 2^32
+# A step size torch can hand to a float32 parameter update (``param.add_(g, alpha=-η)``);
+# beyond it the step itself overflows (a traceback), below it a huge η diverges (a status).
+MAX_LR = 3.4028234663852886e38
 
 
 @dataclass(frozen=True)

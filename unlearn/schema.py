@@ -26,6 +26,7 @@ from omegaconf import MISSING, DictConfig, ListConfig, OmegaConf
 from unlearn.errors import show
 from unlearn.fields import (
     MAX_EPOCHS,
+    MAX_LR,
     Range,
     Rule,
     flag,
@@ -195,7 +196,7 @@ class Config:
     forget: Any = MISSING
     paths: PathsConf = field(default_factory=PathsConf)
     seed: int = seed_value()
-    lr: float = value(gt=0)
+    lr: float = value(gt=0, le=MAX_LR, note="(float32's largest: a larger step overflows)")
     batch_size: int = value(ge=1, le=BATCH)
     pretrain_batch_size: int = value(ge=1, le=BATCH)
     gamma: float = value(ge=0)
@@ -367,7 +368,7 @@ class L2LossConf(CELossConf):
 class SGDConf:
     _target_: str = MISSING
     _partial_: bool = MISSING
-    lr: float = value(gt=0)
+    lr: float = value(gt=0, le=MAX_LR, note="(float32's largest: a larger step overflows)")
     momentum: float = probability()
     weight_decay: float = value(ge=0)
 
@@ -465,7 +466,7 @@ class PostHocConf(UnlearnConf):
     steps: int = step_count()
     batch_size: int = value(ge=1, le=BATCH)
     forget_batch_size: int = value(ge=1, le=BATCH)
-    lr: float = value(gt=0)
+    lr: float = value(gt=0, le=MAX_LR, note="(float32's largest: a larger step overflows)")
     seed: int = seed_value()
 
 
@@ -480,6 +481,16 @@ class ScrubConf(PostHocConf):
     temperature: float = value(gt=0)
     ce_weight: float = value(ge=0)
     kl_weight: float = value(ge=0)
+
+    RULES: ClassVar[tuple[Rule, ...]] = (
+        Rule(  # max-steps are among the method's `steps`: more cannot be taken
+            test=lambda n: not (n.get("max_steps", 0) > n.get("steps", 0)),
+            message=lambda n, p: (
+                f"{p}max_steps={n.get('max_steps')} (with {p}steps={n.get('steps')})"
+            ),
+            allowed="max_steps <= steps (the max-steps are taken among the steps)",
+        ),
+    )
 
 
 @dataclass
