@@ -102,6 +102,14 @@ def _foreign_checkpoint(path: Path) -> None:
     torch.save({"global_step": 3, "callbacks": {"WindowCheckpoint": state}}, path)
 
 
+def _raw_pickle(path: Path) -> None:
+    """A plain pickle (protocol 4, not torch.save's zip) that would run code if unpickled."""
+    import pickle
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(pickle.dumps({"global_step": 3, "x": _Code()}, protocol=4))
+
+
 def _bad_results(path: Path) -> None:
     path.write_text('{"status": "ok", "trunc')
 
@@ -204,6 +212,7 @@ SPOIL = {
     "garbage": lambda d: ((d / "results.json").unlink(), _garbage(checkpoint_path(d))),
     "code": lambda d: ((d / "results.json").unlink(), _pickled_code(checkpoint_path(d))),
     "foreign": lambda d: ((d / "results.json").unlink(), _foreign_checkpoint(checkpoint_path(d))),
+    "raw": lambda d: ((d / "results.json").unlink(), _raw_pickle(checkpoint_path(d))),
 }
 
 
@@ -306,3 +315,23 @@ def test_hydra_full_error_still_shows_the_trace(tmp_path):
     assert proc.returncode != 0 and "Traceback" in proc.stderr
     assert "lr='abc': allowed a number" in proc.stderr
     assert not (tmp_path / "run").exists()
+
+
+def test_a_raw_pickle_checkpoint_is_one_line_without_torch_warnings(
+    finished_dir, tmp_path, recwarn
+):
+    """torch warned in two lines about the pickle protocol before the refusal (issue 26)."""
+    folder = _spoiled_copy(finished_dir, tmp_path, "raw")
+    with pytest.raises(ConfigError) as err:
+        preflight([*SMALL, f"hydra.run.dir={folder}"])
+    assert "unreadable, not a torch checkpoint (Unsupported operand" in str(err.value)
+    assert not [w for w in recwarn if "pickle protocol" in str(w.message)]
+
+
+def test_long_reasons_are_cut_at_a_word_never_mid_word():
+    from unlearn.errors import clip
+
+    assert clip("expected 3 channels, but got 1 channels instead", 44) == (
+        "expected 3 channels, but got 1 channels…"
+    )
+    assert clip("short", 44) == "short"

@@ -21,6 +21,7 @@ import json
 import random
 import shutil
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,7 @@ from typing_extensions import override
 
 from unlearn.atomic import atomic_write
 from unlearn.config import ConfigError
+from unlearn.errors import clip
 from unlearn.runtime.storage import WriteFailed, is_storage
 
 CHECKPOINT_DIR = "checkpoints"
@@ -71,8 +73,13 @@ def identity(cfg: DictConfig) -> str:
 
 
 def safe_load(path: str | Path) -> Any:
-    """`torch.load` with ``weights_only=True`` on the CPU: tensors and containers, no code."""
-    return torch.load(path, map_location="cpu", weights_only=True)
+    """`torch.load` with ``weights_only=True`` on the CPU: tensors and containers, no code.
+
+    torch's advice on a foreign pickle protocol (two lines on stderr) is silenced: such a
+    file is refused in one line by `load_failure` anyway."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*Detected pickle protocol.*")
+        return torch.load(path, map_location="cpu", weights_only=True)
 
 
 # ---------------------------------------------------------------------------- RNG states
@@ -261,10 +268,10 @@ def load_failure(err: BaseException) -> str:
         return f"it holds Python objects ({what}), which weights_only loading refuses"
     if "WeightsUnpickler error" in text:
         detail = text.split("WeightsUnpickler error:")[1].split(" Check the")[0].strip()
-        return f"not a torch checkpoint ({detail[:60]})"
+        return f"not a torch checkpoint ({clip(detail, 60)})"
     if "zip archive" in text:
         return "a truncated or corrupt file (" + text.split(".")[0] + ")"
-    return f"{type(err).__name__}: {text[:120]}"
+    return f"{type(err).__name__}: {clip(text, 120)}"
 
 
 def remove_checkpoints(out_dir: str | Path) -> None:

@@ -38,6 +38,7 @@ from unlearn.config import (
     validate,
 )
 from unlearn.debug import apply_debug
+from unlearn.errors import clip
 from unlearn.folders import check_folder, check_sweep_folder
 from unlearn.resources import CONF_DIR
 from unlearn.schema import field_type
@@ -219,7 +220,7 @@ def check_model_fits(cfg: DictConfig, data: Any, net: Any) -> None:
         key, fits = _input_key(cfg, tuple(x.shape[1:]))
         raise ConfigError(
             f"{key}: does not accept this data's inputs of shape "
-            f"{tuple(x.shape[1:])} ({type(err).__name__}: {_one_line(err)[:120]}); "
+            f"{tuple(x.shape[1:])} ({type(err).__name__}: {clip(_one_line(err), 120)}); "
             f"allowed {fits}"
         ) from err
     check_ceilings(cfg, data.num_train, sum(p.numel() for p in net.parameters()))
@@ -264,7 +265,7 @@ def _instantiate(node: DictConfig, key: str) -> Any:
 def _as_config_error(key: str, err: BaseException) -> ConfigError:
     """Any other failure while checking `key` (a corrupt file, ...), as one line naming it."""
     return ConfigError(
-        f"{key}: cannot be checked ({type(err).__name__}: {_one_line(err)[:160]}); "
+        f"{key}: cannot be checked ({type(err).__name__}: {clip(_one_line(err), 160)}); "
         f"allowed a {key} config that loads"
     )
 
