@@ -102,6 +102,14 @@ def _foreign_checkpoint(path: Path) -> None:
     torch.save({"global_step": 3, "callbacks": {"WindowCheckpoint": state}}, path)
 
 
+def _raw_pickle(path: Path) -> None:
+    """A plain pickle (protocol 4, not torch.save's zip) that would run code if unpickled."""
+    import pickle
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(pickle.dumps({"global_step": 3, "x": _Code()}, protocol=4))
+
+
 def _bad_results(path: Path) -> None:
     path.write_text('{"status": "ok", "trunc')
 
@@ -154,6 +162,49 @@ CLI_BAD = [
     ([], "last.ckpt='", "garbage"),
     ([], "unreadable, it holds Python objects (GLOBAL print)", "code"),
     ([], "belongs to another config", "foreign"),
+    # issue 26: booleans are true or false, nothing else (OmegaConf made 2 true)
+    (["sigma.warm_start=2"], "sigma.warm_start=2: allowed true or false", None),
+    (["privacy.cache=2"], "privacy.cache=2: allowed true or false", None),
+    (["model.batch_norm=2"], "model.batch_norm=2: allowed true or false", None),
+    (["data.flatten=2"], "data.flatten=2: allowed true or false", None),
+    (["deterministic=yes"], "deterministic='yes': allowed true or false", None),
+    # issue 26: a job is one device (several would start DDP, whose ranks race)
+    (["trainer.devices=[0,0]"], "trainer.devices=[0, 0]: allowed 1, or a list of one", None),
+    (["trainer.devices=2"], "for several GPUs run one job per GPU (-m ... hydra/launcher=", None),
+    (["trainer.devices=auto"], "trainer.devices='auto': allowed 1", None),
+    (["trainer.devices=[0]"], "trainer.devices=[0] (with trainer.accelerator=cpu)", None),
+    # issue 26: one η (results.json files the run under lr)
+    (["optimizer.lr=0.5"], "optimizer.lr=0.5 (with lr=0.01): allowed optimizer.lr equal", None),
+    # issue 26: messages name the key the user typed
+    (["model=mlp", "model.in_features=10"], "model.in_features=10: does not accept", None),
+    (["model.in_channels=3"], "model.in_channels=3: does not accept this data's inputs", None),
+    (["debug=fast", "debug.steps=1"], "debug.steps=1: allowed an integer >= 2", None),
+    (["debug=fast", "debug.sigma_max_iter=-1"], "debug.sigma_max_iter=-1: allowed", None),
+    (["debug=fast", "debug.batch_size=0"], "debug.batch_size=0: allowed an integer >= 1", None),
+    (["data.test_fraction=0.9999"], "data.test_fraction=0.9999: leaves 0 training", None),
+    # issue 26: a step that overflows, and work that cannot hold
+    (["lr=1e308"], "lr=1e+308: allowed a finite number > 0 and <= 3.40", None),
+    (["unlearn=fine_tune", "unlearn.lr=1e300"], "unlearn.lr=1e+300: allowed a finite", None),
+    (["spectrum.top_k=200", "model.width=1"], "spectrum.top_k=200: allowed < 120", None),
+    (["unlearn=scrub", "unlearn.max_steps=500"], "unlearn.max_steps=500 (with unlearn.steps", None),
+    (
+        ["unlearn=fine_tune", "unlearn.batch_size=5000"],
+        "unlearn.batch_size=5000: allowed <= 1437",
+        None,
+    ),
+    (
+        [
+            "data=cifar10",
+            "data.npz=@ok",
+            "model=resnet18",
+            "model.width=2",
+            "batch_size=4",
+            "pretrain_batch_size=4",
+            "data.train_subset=100000",
+        ],
+        "data.train_subset=100000: allowed <= 12 (the train examples there are)",
+        None,
+    ),  # fmt: skip
 ]
 
 SPOIL = {
@@ -161,6 +212,7 @@ SPOIL = {
     "garbage": lambda d: ((d / "results.json").unlink(), _garbage(checkpoint_path(d))),
     "code": lambda d: ((d / "results.json").unlink(), _pickled_code(checkpoint_path(d))),
     "foreign": lambda d: ((d / "results.json").unlink(), _foreign_checkpoint(checkpoint_path(d))),
+    "raw": lambda d: ((d / "results.json").unlink(), _raw_pickle(checkpoint_path(d))),
 }
 
 
@@ -263,3 +315,23 @@ def test_hydra_full_error_still_shows_the_trace(tmp_path):
     assert proc.returncode != 0 and "Traceback" in proc.stderr
     assert "lr='abc': allowed a number" in proc.stderr
     assert not (tmp_path / "run").exists()
+
+
+def test_a_raw_pickle_checkpoint_is_one_line_without_torch_warnings(
+    finished_dir, tmp_path, recwarn
+):
+    """torch warned in two lines about the pickle protocol before the refusal (issue 26)."""
+    folder = _spoiled_copy(finished_dir, tmp_path, "raw")
+    with pytest.raises(ConfigError) as err:
+        preflight([*SMALL, f"hydra.run.dir={folder}"])
+    assert "unreadable, not a torch checkpoint (Unsupported operand" in str(err.value)
+    assert not [w for w in recwarn if "pickle protocol" in str(w.message)]
+
+
+def test_long_reasons_are_cut_at_a_word_never_mid_word():
+    from unlearn.config.errors import clip
+
+    assert clip("expected 3 channels, but got 1 channels instead", 44) == (
+        "expected 3 channels, but got 1 channels…"
+    )
+    assert clip("short", 44) == "short"

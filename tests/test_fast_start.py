@@ -48,7 +48,7 @@ def _probe(module: str, *argv: str) -> tuple[int, set[str], str]:
         ("unlearn", "--cfg", "job"),
         ("unlearn", "lr=abc"),
         ("unlearn", "model=nope"),
-        ("unlearn.experiment.sweeps", "fig9_t_mini"),
+        ("unlearn.sweeps", "fig9_t_mini"),
     ],
     ids=["help", "cfg", "type-error", "unknown-option", "dry-run"],
 )

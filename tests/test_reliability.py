@@ -27,11 +27,11 @@ from unlearn.experiment.cache import PretrainCache
 from unlearn.experiment.checkpointing import checkpoint_path, safe_load
 from unlearn.experiment.job import JobContext, run_job
 from unlearn.experiment.preflight import preflight, sweep_jobs
-from unlearn.experiment.pretrain import PRETRAIN_STREAM, WINDOW_STREAM
 from unlearn.experiment.results import read_results, summary_table, write_results
 from unlearn.module import UnlearnModule
 from unlearn.runtime import interrupt
 from unlearn.runtime.interrupt import Interrupted
+from unlearn.runtime.rng import PRETRAIN_STREAM, WINDOW_STREAM
 from unlearn.runtime.store import digest, trajectory_material, write_entry
 
 SMALL = ["N=4", "t=4", "logger=none", "pretrain.cache=false"]
@@ -57,7 +57,8 @@ def test_a_full_disk_keeps_the_finished_numbers_and_a_rerun_only_writes_them(mak
 
     again = run_job(cfg, JobContext())
     assert again["resumed_at_step"] == results["t"]  # nothing retrained: test pass and write
-    results.pop("write_error")
+    results.pop("write_error"), results.pop("write_reason")
+    assert results.pop("kept").startswith("checkpoints/last.ckpt of the finished window")
     assert metrics(again) == metrics(results)
     assert read_results(out / "results.json")["status"] == "ok"
     assert not checkpoint_path(out).exists()

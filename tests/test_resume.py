@@ -25,9 +25,9 @@ import torch
 
 from unlearn.experiment.checkpointing import checkpoint_dir, checkpoint_path, safe_load
 from unlearn.experiment.preflight import compose_run
-from unlearn.experiment.pretrain import WINDOW_STREAM
 from unlearn.experiment.run import run
 from unlearn.module import UnlearnModule
+from unlearn.runtime.rng import WINDOW_STREAM
 
 ROOT = Path(__file__).resolve().parents[1]
 QUICK = [

@@ -10,12 +10,12 @@ import pytest
 from conftest import compose_config
 
 from unlearn.callbacks.hessian_curvature import HessianCurvature
+from unlearn.experiment.run import run
 from unlearn.math.hessian import functional_loss, hessian_spectrum
 from unlearn.math.hvp import BatchHessian
 from unlearn.math.params import trainable
 from unlearn.math.spectrum import top_k
 from unlearn.runtime.rng import derive_seed
-from unlearn.experiment.run import run
 
 STEP, TOL = 30, 1e-4
 

@@ -102,3 +102,47 @@ def test_sigint_stops_a_multirun_in_its_first_job_with_130(tmp_path):
     assert any((cache / "pretrain").glob(f"*/step_{stored['step']:09d}.pt"))
     assert not (sweep / "1").exists()  # the second job never started
     assert Path(sweep / "jobs.json").exists()
+
+
+@pytest.mark.slow  # a multirun of two small jobs, twice (~90 s)
+def test_sigterm_to_a_multirun_then_its_printed_command_finishes_every_job(tmp_path):
+    """The printed resume command of an interrupted sweep resumes its job at the saved
+    step and runs the jobs that never started (issue 26: not tried before)."""
+    sweep = tmp_path / "sweep"
+    args = ["-m", "seed=0,1", "N=10", "t=24", "track_every=2", "verify_every=4"]
+    args += ["checkpoint_every=4", "logger=none", "pretrain.cache=false"]
+    args += [f"hydra.sweep.dir={sweep}"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "unlearn", *args],
+        cwd=ROOT,
+        env=_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        _wait_for(checkpoint_path(sweep / "0").exists, proc, "window checkpoint of job 0")
+        os.kill(proc.pid, signal.SIGTERM)
+        _, err = proc.communicate(timeout=300)
+    finally:
+        proc.kill()
+    assert proc.returncode == 143, err.decode()[-2000:]
+    line = _stderr_lines(err.decode())[-1]
+    assert line.startswith("interrupted by SIGTERM in the window at step "), line
+    assert f"(job 0 of {sweep}); resume: " in line
+    command = line.split("; resume: ", 1)[1]
+    assert command == shlex.join(["python", "-m", "unlearn", *args])
+    stopped = json.loads((sweep / "0" / "results.json").read_text())
+    assert stopped["status"] == "interrupted" and not (sweep / "1").exists()
+
+    again = subprocess.run(
+        [sys.executable, *shlex.split(command)[1:]],
+        cwd=ROOT,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert again.returncode == 0, again.stderr[-3000:]
+    first, second = (json.loads((sweep / j / "results.json").read_text()) for j in "01")
+    assert first["status"] == second["status"] == "ok"
+    assert first["resumed_at_step"] == stopped["step"] and second["resumed_at_step"] is None

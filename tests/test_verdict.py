@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from unlearn.metrics.verdict import RULE, RULE_DOC, verdict_metrics, verdict_text
 from unlearn.experiment.results import summary_table
 from unlearn.experiment.run import run
 from unlearn.loggers.wandb_run import summary_metrics
+from unlearn.metrics.verdict import RULE, RULE_DOC, verdict_metrics, verdict_text
 
 ROOT = Path(__file__).resolve().parent.parent
 

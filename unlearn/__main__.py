@@ -6,6 +6,7 @@ Imports stay light until a job runs (no Lightning, torchvision or transformers),
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 
@@ -17,12 +18,13 @@ from unlearn.config.checks import ConfigError
 from unlearn.config.resources import CONF_DIR
 from unlearn.experiment import sweeps  # `+sweep=NAME`
 from unlearn.experiment.job import EXIT_CODES, JobContext, resume_command, run_job
+from unlearn.experiment.launcher_options import check_launcher_options
 from unlearn.experiment.launchers import check_launcher
 from unlearn.experiment.preflight import (
     preflight,  # Hydra's compose only: torch comes with the data
 )
 from unlearn.experiment.results import summary_table
-from unlearn.runtime import interrupt
+from unlearn.runtime import interrupt, storage
 from unlearn.runtime.interrupt import Interrupted
 
 
@@ -55,16 +57,12 @@ def main(cfg: DictConfig) -> float | str:
             from unlearn.experiment.compare import methods_table
 
             print(methods_table(results))
-    else:
+    elif not results.get("storage"):  # a failed write says it all in its own line below
         print(f"{status}: {results.get('reason', '')}", file=sys.stderr)
-    if results.get("write_error"):  # the numbers above are all there is: say so, exit non-zero
-        print(
-            f"error: {cfg.paths.output_dir}/results.json not written ({results['write_error']}); "
-            "the numbers above are the run's; free space and run the same command: "
-            "it resumes from the final checkpoint and only writes the file",
-            file=sys.stderr,
-        )
-        status = "unwritten"
+    unwritten = storage.message(results, cfg.paths.output_dir, resume_command(cfg, ctx))
+    if unwritten:  # what failed, what is kept, the command that resumes: one line
+        print(unwritten, file=sys.stderr)
+        status = "unwritten" if status == "ok" else status
     else:
         print(f"results: {cfg.paths.output_dir}/results.json")
     if interrupt.pending() is not None:  # a signal while the results were written: stop here
@@ -93,12 +91,29 @@ def _choices() -> dict[str, str] | None:
         return None
 
 
+def _hold_folder() -> None:
+    """One process per run (or sweep) folder: lock it before Hydra writes into it."""
+    from unlearn.experiment.preflight import command_folder
+    from unlearn.runtime.run_lock import hold
+
+    found = command_folder(sys.argv[1:])
+    if found is None:
+        return
+    folder, key, pin = found
+    hold(folder, key)
+    if pin:  # Hydra resolves ${now:...} again: make it use the folder that is locked
+        sys.argv.append(pin)
+
+
 def _preflight() -> None:
     """Check the command line before Hydra writes anything; a finished run prints and stops."""
     try:
         sweeps.check_argv(sys.argv[1:])
         check_launcher(sys.argv[1:])
+        check_launcher_options(sys.argv[1:])
         finished = preflight(sys.argv[1:])
+        if finished is None:
+            _hold_folder()
     except ConfigError as err:
         if os.environ.get("HYDRA_FULL_ERROR") == "1":
             raise
@@ -115,6 +130,9 @@ def _preflight() -> None:
 
 
 if __name__ == "__main__":
+    # A full disk also stops the log file: its handler must not print a traceback per line
+    # (`--- Logging error ---`); the run's own line says what failed.
+    logging.raiseExceptions = False
     interrupt.install()  # SIGTERM → 143, SIGINT → 130, with a line and a resumable state
     try:
         _preflight()

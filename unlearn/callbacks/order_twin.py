@@ -27,10 +27,8 @@ from unlearn.callbacks.schedule import is_event, log_to_loggers, window_step
 from unlearn.callbacks.unlearner import Unlearner
 from unlearn.math.params import distance, trainable
 from unlearn.methods.base import Cost
-from unlearn.runtime.rng import derive_seed
+from unlearn.runtime.rng import WINDOW_STREAM, derive_seed
 from unlearn.twin import LockstepTwin
-
-WINDOW_STREAM = 1  # unlearn.experiment.pretrain.WINDOW_STREAM (not imported: that module pulls in Hydra)
 
 
 class OrderTwin(L.Callback):

@@ -17,7 +17,8 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from unlearn.config.errors import ConfigError, show
+from unlearn.config.checks.ceilings import check_ceilings, check_subsets
+from unlearn.config.errors import ConfigError, clip, show
 from unlearn.config.fields import MAX_STEPS, check_tree
 from unlearn.config.schema import extra_keys
 
@@ -99,18 +100,20 @@ def check_model_fits(cfg: DictConfig, data: Any, net: Any) -> None:
     must accept the data's inputs and give one logit per class."""
     import torch  # here, not at the top: config checks stay importable without torch
 
+    check_subsets(cfg, getattr(data, "full_sizes", {}))
     x = data.batch(torch.arange(min(2, data.num_train)))[0]
     probe = copy.deepcopy(net).eval()
-    model = OmegaConf.select(cfg, "model._target_", default="?")
     try:
         with torch.no_grad():
             out = probe(x)
     except Exception as err:  # noqa: BLE001 (any failure here means the pair does not fit)
+        key, fits = _input_key(cfg, tuple(x.shape[1:]))
+        reason = clip(" ".join(str(err).split()), 120)
         raise ConfigError(
-            f"model._target_={model!r}: does not accept this data's inputs of shape "
-            f"{tuple(x.shape[1:])} ({type(err).__name__}: {' '.join(str(err).split())[:120]}); "
-            "allowed a model whose input matches the data"
+            f"{key}: does not accept this data's inputs of shape "
+            f"{tuple(x.shape[1:])} ({type(err).__name__}: {reason}); allowed {fits}"
         ) from err
+    check_ceilings(cfg, data.num_train, sum(p.numel() for p in net.parameters()))
     classes = getattr(data, "num_classes", None)
     if not isinstance(out, torch.Tensor) or out.ndim != 2 or (classes and out.shape[1] != classes):
         got = tuple(out.shape[1:]) if isinstance(out, torch.Tensor) else type(out).__name__
@@ -118,3 +121,17 @@ def check_model_fits(cfg: DictConfig, data: Any, net: Any) -> None:
             f"model.num_classes={OmegaConf.select(cfg, 'model.num_classes')!r}: the model gives "
             f"outputs of shape {got}; allowed {classes} (the data's number of classes)"
         )
+
+
+def _input_key(cfg: DictConfig, shape: tuple[int, ...]) -> tuple[str, str]:
+    """(the model key a misfit to inputs of `shape` is due to, what it should be): the
+    input width or channel count the user can set, else the model itself."""
+    import math
+
+    width, channels = cfg.model.get("in_features"), cfg.model.get("in_channels")
+    if isinstance(width, int) and width != math.prod(shape):
+        return f"model.in_features={width}", f"{math.prod(shape)} (the data's input size)"
+    if isinstance(channels, int) and len(shape) == 3 and channels != shape[0]:
+        return f"model.in_channels={channels}", f"{shape[0]} (the data's channels)"
+    model = OmegaConf.select(cfg, "model._target_", default="?")
+    return f"model._target_={model!r}", "a model whose input matches the data"

@@ -3,10 +3,11 @@
 A preset (``+experiment=cifar10_resnet18``) comes after the config's own defaults list, so
 a config group could not override its step counts; the `debug` node (conf/debug/fast.yaml)
 is applied here instead, after composition, where a command line's config is made ready to
-run (`unlearn.experiment.preflight.compose_run` and each job, `unlearn.experiment.job.run_job`; in-process
-callers of `unlearn.experiment.run.run` call it themselves). Keys the command line gave are left alone;
-keys a sweep or search file sets for its jobs (``hydra.sweeper.params`` and ``grids``) are not
-the command line's, so ``-m +sweep=NAME debug=fast`` runs every job tiny (`debug_given`).
+run (`unlearn.experiment.preflight.compose_run` and each job,
+`unlearn.experiment.job.run_job`; in-process callers of `unlearn.experiment.run.run` call it
+themselves). Keys the command line gave are left alone; keys a sweep or search file sets for
+its jobs (``hydra.sweeper.params`` and ``grids``) are not the command line's, so
+``-m +sweep=NAME debug=fast`` runs every job tiny (`debug_given`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Iterable
 
 from omegaconf import DictConfig, OmegaConf, open_dict
 
+from unlearn.config.fields import check_tree
 from unlearn.config.resources import CONF_DIR, SWEEP_DIR
 
 PRESET_FILES = {"sweep": SWEEP_DIR, "search": CONF_DIR / "search"}  # `+sweep=NAME`, `+search=`
@@ -52,6 +54,7 @@ def apply_debug(cfg: DictConfig, given: Iterable[str] = ()) -> None:
     node = cfg.get("debug")
     if not node:
         return
+    check_tree(node, "debug.")  # its own ranges first, under its own keys (not sigma.max_iter)
     given = {g.lstrip("+~") for g in given}
     steps = int(node.steps)
     sets = {

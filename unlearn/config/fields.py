@@ -42,6 +42,9 @@ from unlearn.config.errors import ConfigError, show
 MAX_STEPS = 10**8
 MAX_EPOCHS = 10**5
 SEED_LIMIT = 2**32  # NumPy's and Python's seeds must be < 2^32
+# A step size torch can hand to a float32 parameter update (``param.add_(g, alpha=-η)``);
+# beyond it the step itself overflows (a traceback), below it a huge η diverges (a status).
+MAX_LR = 3.4028234663852886e38
 
 
 @dataclass(frozen=True)
@@ -49,7 +52,7 @@ class Range:
     """What a field allows. Bounds apply to numbers; `choices` to anything; None passes
     when `nullable` (the annotation's Optional is the type's side of the same fact).
 
-    `also`: values accepted besides the numbers (e.g. ``"auto"`` for trainer.devices);
+    `also`: values accepted besides the numbers (e.g. ``"auto"`` for progress.bar);
     `integer`: a number must be whole (for fields typed ``Any``); `nonempty`: a string
     must not be empty or blank (paths)."""
 
@@ -65,11 +68,15 @@ class Range:
     integer: bool = False
     nonempty: bool = False
     items: Range | None = None  # the range of a list's elements, when not this one
+    list_length: int | None = None  # a list must have exactly this many items
 
     def allowed(self) -> str:
         """The allowed set in words, e.g. 'a number > 0 and < 1'."""
-        if self.choices is not None:
-            text = "one of " + ", ".join(dict.fromkeys(str(c) for c in self.choices))
+        if self.choices is not None and set(self.choices) == {True, False}:
+            text = "true or false"
+        elif self.choices is not None:
+            words = list(dict.fromkeys(_word(c) for c in self.choices))
+            text = words[0] if len(words) == 1 else "one of " + ", ".join(words)
         elif self.nonempty:
             text = "a non-empty string"
         else:
@@ -84,7 +91,9 @@ class Range:
                 text += " " + " and ".join(bounds)
         if self.also:
             text += ", or " + ", ".join(str(a) for a in self.also)
-        if self.items is not None:
+        if self.items is not None and self.list_length == 1:
+            text += f", or a list of one item, {self.items.allowed()}"
+        elif self.items is not None:
             text += f", or a list of items each {self.items.allowed()}"
         if self.nullable:
             text += ", or null"
@@ -114,6 +123,20 @@ class Range:
 
     def _numeric(self) -> bool:
         return any(b is not None for b in (self.ge, self.gt, self.le, self.lt)) or self.integer
+
+
+def _word(choice: Any) -> str:
+    """A choice as it is typed: true/false for booleans."""
+    return str(choice).lower() if isinstance(choice, bool) else str(choice)
+
+
+def flag(default: Any = MISSING, **kwargs: Any) -> Any:
+    """A boolean field: true or false, nothing else.
+
+    Annotate it ``Any``, not ``bool``: OmegaConf converts whatever reaches a ``bool``
+    node (``2``, ``"yes"``, ``"on"`` become True) before any check could see it, so
+    ``sigma.warm_start=2`` would run as true. Kept as typed, the walk refuses it."""
+    return value(default, choices=(True, False), **kwargs)
 
 
 def value(default: Any = MISSING, **range_kwargs: Any) -> Any:
@@ -208,6 +231,8 @@ def _check_leaf(cfg: DictConfig, key: str, full: str, rng: Range) -> None:
     v = OmegaConf.to_container(node, resolve=True) if isinstance(node, ListConfig) else None
     items = v if isinstance(v, list) else [cfg[key]]
     each = rng.items if isinstance(v, list) and rng.items is not None else rng
+    if isinstance(v, list) and rng.list_length is not None and len(v) != rng.list_length:
+        raise ConfigError(f"{full}={show(v)}: allowed {rng.allowed()}")
     for item in items:
         if not each.accepts(item):
             shown = show(cfg[key]) if not isinstance(v, list) else f"{show(v)} ({show(item)})"

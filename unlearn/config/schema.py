@@ -26,8 +26,10 @@ from omegaconf import MISSING, DictConfig, ListConfig, OmegaConf
 from unlearn.config.errors import show
 from unlearn.config.fields import (
     MAX_EPOCHS,
+    MAX_LR,
     Range,
     Rule,
+    flag,
     one_of,
     probability,
     seed_value,
@@ -79,7 +81,7 @@ class SigmaConf:
     batch_size: int = value(ge=1, le=SIZE)
     max_iter: int = value(ge=1, le=10**6)
     tol: float = value(gt=0, lt=1)  # relative residual ‖Hq − θq‖/|θ| (pyhessian: its own)
-    warm_start: bool = MISSING
+    warm_start: Any = flag()
 
     RULES: ClassVar[tuple[Rule, ...]] = (
         Rule(
@@ -113,9 +115,9 @@ class PrivacyConf:
     """How `prs=true` scores membership risk (unlearn/privacy/)."""
 
     bins: int = value(ge=1, le=10**4)
-    log_bins: bool = MISSING
+    log_bins: Any = flag()
     shadow_epochs: Optional[float] = value(gt=0, le=MAX_EPOCHS, nullable=True)  # noqa: UP045
-    cache: bool = MISSING
+    cache: Any = flag()
 
 
 @dataclass
@@ -131,7 +133,7 @@ class MetricsConf:
 class PretrainConf:
     """The pretrain checkpoint cache (unlearn/experiment/cache.py, pretrain.py)."""
 
-    cache: bool = MISSING
+    cache: Any = flag()
     save_every_epochs: Optional[float] = value(gt=0, le=MAX_EPOCHS, nullable=True)  # noqa: UP045
     save_at_epochs: list[float] = value(ge=0, le=MAX_EPOCHS)
     # a resumable entry after every this many minutes of pretraining (null: only the above)
@@ -197,7 +199,7 @@ class Config:
     forget: Any = MISSING
     paths: PathsConf = field(default_factory=PathsConf)
     seed: int = seed_value()
-    lr: float = value(gt=0)
+    lr: float = value(gt=0, le=MAX_LR, note="(float32's largest: a larger step overflows)")
     batch_size: int = value(ge=1, le=BATCH)
     pretrain_batch_size: int = value(ge=1, le=BATCH)
     gamma: float = value(ge=0)
@@ -210,11 +212,11 @@ class Config:
     checkpoint_every: Optional[int] = step_count(  # noqa: UP045
         nullable=True, note="(null: no window checkpoints)"
     )
-    deterministic: bool = MISSING
+    deterministic: Any = flag()
     window_optimizer: str = value(choices=("continue", "fresh"))
     sigma: SigmaConf = field(default_factory=SigmaConf)
     twin: TwinConf = field(default_factory=TwinConf)
-    prs: bool = MISSING
+    prs: Any = flag()
     privacy: PrivacyConf = field(default_factory=PrivacyConf)
     metrics: MetricsConf = field(default_factory=MetricsConf)
     pretrain: PretrainConf = field(default_factory=PretrainConf)
@@ -227,6 +229,16 @@ class Config:
     RULES: ClassVar[tuple[Rule, ...]] = (
         one_of("N", "N_epochs", "steps or epochs"),
         one_of("t", "t_epochs", "steps or epochs"),
+        # One η: results.json, the summary, the cache key and e(t) read `lr`; an optimizer
+        # that trained at another η would be filed under the wrong one.
+        Rule(
+            test=lambda n: OmegaConf.select(n, "optimizer.lr") in (None, n.get("lr")),
+            message=lambda n, p: (
+                f"{p}optimizer.lr={show(OmegaConf.select(n, 'optimizer.lr'))} "
+                f"(with {p}lr={show(n.get('lr'))})"
+            ),
+            allowed="optimizer.lr equal to lr (set lr: the η every record and e(t) use)",
+        ),
     )
 
 
@@ -238,8 +250,8 @@ class DigitsConf:
     _target_: str = MISSING
     test_fraction: float = value(gt=0, lt=1)
     split_seed: int = seed_value()
-    flatten: bool = MISSING
-    reshuffle: bool = MISSING
+    flatten: Any = flag()
+    reshuffle: Any = flag()
     test_batch_size: int = value(512, ge=1, le=BATCH)
 
 
@@ -249,7 +261,7 @@ class SmallCNNConf:
     num_classes: int = value(ge=2, le=10**6)
     in_channels: int = value(ge=1, le=10**4)
     width: int = value(ge=1, le=4096)  # channels of the first conv
-    batch_norm: bool = MISSING
+    batch_norm: Any = flag()
     dropout: float = probability()
 
 
@@ -259,7 +271,7 @@ class MLPConf:
     in_features: int = value(ge=1, le=10**8)
     num_classes: int = value(ge=2, le=10**6)
     hidden: list[int] = value(ge=1, le=10**5)
-    batch_norm: bool = MISSING
+    batch_norm: Any = flag()
     dropout: float = probability()
 
 
@@ -271,14 +283,14 @@ class CIFARConf:
     dataset: str = value(choices=("cifar10", "cifar100"))
     data_dir: str = value(nonempty=True)
     npz: Optional[str] = value(nonempty=True, nullable=True)  # noqa: UP045
-    download: bool = MISSING
+    download: Any = flag()
     mean: list[float] = value()
     std: list[float] = value(gt=0)
     train_subset: Optional[int] = value(ge=1, le=SIZE, nullable=True)  # noqa: UP045
     test_subset: Optional[int] = value(ge=1, le=SIZE, nullable=True)  # noqa: UP045
     subset_seed: int = seed_value()
     test_batch_size: int = value(ge=1, le=BATCH)
-    reshuffle: bool = MISSING
+    reshuffle: Any = flag()
 
 
 @dataclass
@@ -305,7 +317,7 @@ class IMDBConf:
     subset_seed: int = seed_value()
     feature_batch_size: int = value(ge=1, le=BATCH)
     test_batch_size: int = value(ge=1, le=BATCH)
-    reshuffle: bool = MISSING
+    reshuffle: Any = flag()
 
 
 @dataclass
@@ -359,7 +371,7 @@ class L2LossConf(CELossConf):
 class SGDConf:
     _target_: str = MISSING
     _partial_: bool = MISSING
-    lr: float = value(gt=0)
+    lr: float = value(gt=0, le=MAX_LR, note="(float32's largest: a larger step overflows)")
     momentum: float = probability()
     weight_decay: float = value(ge=0)
 
@@ -368,19 +380,35 @@ class SGDConf:
 class TrainerConf:
     _target_: str = MISSING
     accelerator: str = value(choices=("cpu", "gpu", "cuda", "mps", "auto"))
-    devices: Any = value(  # a count, "auto" or a list of device ids
-        ge=1, le=1024, integer=True, also=("auto",), items=Range(ge=0, lt=1024, integer=True)
+    # One device per job: the twin and the methods assume it, and sweeps spread their jobs
+    # over the GPUs instead (several devices would start DDP, whose ranks race on one folder).
+    devices: Any = value(
+        choices=(1,),
+        items=Range(ge=0, lt=1024, integer=True),
+        list_length=1,
+        note="(a GPU id, with trainer.accelerator=gpu); a job is one device: for several "
+        "GPUs run one job per GPU (-m ... hydra/launcher=local_gpus, or hydra/launcher=slurm)",
     )
     max_epochs: Optional[int] = value(ge=1, le=MAX_EPOCHS, nullable=True)  # noqa: UP045
     deterministic: Any = value(choices=(True, False, "warn"))  # Lightning's third value: warn
     precision: Any = value(choices=PRECISIONS)
-    enable_checkpointing: bool = MISSING
-    enable_progress_bar: bool = MISSING
-    enable_model_summary: bool = MISSING
+    enable_checkpointing: Any = flag()
+    enable_progress_bar: Any = flag()
+    enable_model_summary: Any = flag()
     num_sanity_val_steps: int = value(ge=0, le=10**6)
     limit_val_batches: Any = value(ge=0, le=SIZE)  # an int (batches) or a float (share)
     default_root_dir: Optional[str] = MISSING  # noqa: UP045
-    benchmark: Optional[bool] = None  # noqa: UP045
+    benchmark: Any = flag(None, nullable=True)
+
+    RULES: ClassVar[tuple[Rule, ...]] = (
+        Rule(  # Lightning's CPU accelerator counts processes; a list names GPUs
+            test=lambda n: (
+                not (isinstance(n.get("devices"), ListConfig) and n.get("accelerator") == "cpu")
+            ),
+            message=lambda n, p: f"{p}devices={list(n.get('devices'))} (with {p}accelerator=cpu)",
+            allowed="1 with the CPU (a list names GPUs: trainer=gpu)",
+        ),
+    )
 
 
 @dataclass
@@ -401,7 +429,7 @@ class HessianSpectrumConf(EveryConf):
     batch_size: int = value(ge=1, le=SIZE)
     max_iter: int = value(ge=1, le=10**6)
     tol: float = value(gt=0, lt=1)
-    warm_start: bool = MISSING
+    warm_start: Any = flag()
     seed: int = seed_value()
 
 
@@ -491,7 +519,7 @@ class PostHocConf(UnlearnConf):
     steps: int = step_count()
     batch_size: int = value(ge=1, le=BATCH)
     forget_batch_size: int = value(ge=1, le=BATCH)
-    lr: float = value(gt=0)
+    lr: float = value(gt=0, le=MAX_LR, note="(float32's largest: a larger step overflows)")
     seed: int = seed_value()
 
 
@@ -506,6 +534,16 @@ class ScrubConf(PostHocConf):
     temperature: float = value(gt=0)
     ce_weight: float = value(ge=0)
     kl_weight: float = value(ge=0)
+
+    RULES: ClassVar[tuple[Rule, ...]] = (
+        Rule(  # max-steps are among the method's `steps`: more cannot be taken
+            test=lambda n: not (n.get("max_steps", 0) > n.get("steps", 0)),
+            message=lambda n, p: (
+                f"{p}max_steps={n.get('max_steps')} (with {p}steps={n.get('steps')})"
+            ),
+            allowed="max_steps <= steps (the max-steps are taken among the steps)",
+        ),
+    )
 
 
 @dataclass

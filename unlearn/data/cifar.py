@@ -126,12 +126,14 @@ class CIFARDataModule(ArrayDataModule):
         if self.train_set is not None:
             return
         self._check()
+        self.full_sizes: dict[str, int] = {}
         if self.npz:
             arrays = load_image_npz(self.npz, self.num_classes)
         else:
             arrays = _torchvision_arrays(self.dataset, self.data_dir, self.download)
             check_image_arrays(arrays, self.num_classes, self.data_dir, key="data.data_dir")
         for split, size in (("train", self.train_subset), ("test", self.test_subset)):
+            self.full_sizes[split] = len(arrays[f"y_{split}"])  # before the subset (ceilings)
             keep = subset_indices(len(arrays[f"y_{split}"]), size, self.subset_seed)
             if keep is not None:
                 arrays[f"x_{split}"] = arrays[f"x_{split}"][keep]

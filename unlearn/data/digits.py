@@ -6,10 +6,13 @@ function of `split_seed`, stratified by label.
 
 from __future__ import annotations
 
+import math
+
 import torch
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
+from unlearn.config.errors import ConfigError
 from unlearn.data.arrays import ArrayDataModule, IndexedArrays
 
 
@@ -34,12 +37,25 @@ class DigitsDataModule(ArrayDataModule):
         self.split_seed = split_seed
         self.flatten = flatten
 
+    def _check_split(self, n: int) -> None:
+        """A stratified split needs every class on both sides: at least 10 images each
+        (scikit-learn's own error names no key)."""
+        test = math.ceil(self.test_fraction * n)
+        if min(test, n - test) < self.num_classes:
+            lo, hi = self.num_classes / n, 1 - self.num_classes / n
+            raise ConfigError(
+                f"data.test_fraction={self.test_fraction}: leaves {n - test} training and "
+                f"{test} test images of {n}; allowed a share in [{lo:.4f}, {hi:.4f}] "
+                f"({self.num_classes} images of each side at least)"
+            )
+
     def setup(self, stage: str | None = None) -> None:
         if self.train_set is not None:
             return
         digits = load_digits()
         x = digits.images.astype("float32") / 16.0
         y = digits.target.astype("int64")
+        self._check_split(len(y))
         x_tr, x_te, y_tr, y_te = train_test_split(
             x, y, test_size=self.test_fraction, random_state=self.split_seed, stratify=y
         )

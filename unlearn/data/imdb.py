@@ -163,8 +163,10 @@ class IMDBDataModule(ArrayDataModule):
         self._check()
         rows = read_jsonl(self.jsonl) if self.jsonl else load_hf_imdb(self.hf_name, self.data_dir)
         texts, labels, sizes = [], [], []
+        self.full_sizes: dict[str, int] = {}
         for split, size in (("train", self.train_subset), ("test", self.test_subset)):
             split_texts, split_labels = rows[split]
+            self.full_sizes[split] = len(split_texts)  # before the subset (ceilings)
             keep = subset_indices(len(split_texts), size, self.subset_seed)
             if keep is not None:
                 split_texts = [split_texts[i] for i in keep]

@@ -48,12 +48,17 @@ class PretrainCache:
     Args:
         root: the cache directory shared by all runs (``paths.cache_dir``).
         material: `trajectory_material(...)`; its digest names the trajectory.
+        probe: training inputs (`fingerprint.probe_batch`); with them each entry stores
+            the logits its weights give, and a reader recomputes them (forgeries, NaNs).
     """
 
-    def __init__(self, root: str | Path, material: dict[str, Any]) -> None:
+    def __init__(
+        self, root: str | Path, material: dict[str, Any], probe: Tensor | None = None
+    ) -> None:
         self.key = digest(material)
         self.material = material
         self.dir = Path(root).expanduser() / "pretrain" / self.key
+        self.probe = probe  # inputs whose logits each entry records (experiment/fingerprint.py)
 
     def lock(self) -> FileLock:
         """Hold it around every lookup, pretraining and save of this trajectory."""
@@ -95,6 +100,10 @@ class PretrainCache:
             "optimizer": _to_cpu(optimizer.state_dict()),
             "step": step,
         }
+        if self.probe is not None:  # what these weights compute, checked when loaded
+            from unlearn.experiment.fingerprint import fingerprint
+
+            payload["fingerprint"] = fingerprint(net, self.probe)
         write_entry(self.path(step), payload, f"{self.key}:{step}")
 
     def curve_path(self, step: int) -> Path:

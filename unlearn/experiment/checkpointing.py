@@ -21,6 +21,7 @@ import json
 import random
 import shutil
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,8 +33,10 @@ from omegaconf import DictConfig, OmegaConf
 from typing_extensions import override
 
 from unlearn.config.checks import ConfigError
+from unlearn.config.errors import clip
 from unlearn.experiment.results import FINISHED, read_results
 from unlearn.runtime.atomic import atomic_write
+from unlearn.runtime.storage import WriteFailed, is_storage
 
 CHECKPOINT_DIR = "checkpoints"
 LAST = "last.ckpt"
@@ -71,8 +74,13 @@ def identity(cfg: DictConfig) -> str:
 
 
 def safe_load(path: str | Path) -> Any:
-    """`torch.load` with ``weights_only=True`` on the CPU: tensors and containers, no code."""
-    return torch.load(path, map_location="cpu", weights_only=True)
+    """`torch.load` with ``weights_only=True`` on the CPU: tensors and containers, no code.
+
+    torch's advice on a foreign pickle protocol (two lines on stderr) is silenced: such a
+    file is refused in one line by `load_failure` anyway."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*Detected pickle protocol.*")
+        return torch.load(path, map_location="cpu", weights_only=True)
 
 
 # ---------------------------------------------------------------------------- RNG states
@@ -161,13 +169,29 @@ class WindowCheckpoint(L.Callback):
     def save(self, trainer: L.Trainer) -> Path:
         """Write the checkpoint now (atomically) and return its path."""
         start = time.perf_counter()
-        for logger in trainer.loggers:  # curves on disk up to this step
-            logger.save()
         target = self.dirpath / LAST
-        atomic_write(target, lambda tmp: trainer.save_checkpoint(tmp))
+        try:
+            for logger in trainer.loggers:  # curves on disk up to this step
+                logger.save()
+            atomic_write(target, lambda tmp: trainer.save_checkpoint(tmp))
+        except OSError as err:
+            if not is_storage(err):
+                raise
+            raise WriteFailed(
+                f"{CHECKPOINT_DIR}/{LAST} at window step {trainer.global_step}", err, self._kept()
+            ) from None
         self.saved_steps.append(int(trainer.global_step))
         self.save_seconds += time.perf_counter() - start
         return target
+
+    def _kept(self) -> str:
+        """What a rerun finds after a failed save (the previous file is left intact)."""
+        there = "(a rerun resumes there)"
+        if self.saved_steps:
+            return f"{CHECKPOINT_DIR}/{LAST} of window step {self.saved_steps[-1]} {there}"
+        if (self.dirpath / LAST).exists():
+            return f"{CHECKPOINT_DIR}/{LAST} of an earlier attempt {there}"
+        return "no window checkpoint yet (a rerun starts the window again)"
 
     def save_at(self, trainer: L.Trainer, step: int) -> str:
         """Save now unless this step is saved already (an interrupt); says what it did."""
@@ -245,10 +269,10 @@ def load_failure(err: BaseException) -> str:
         return f"it holds Python objects ({what}), which weights_only loading refuses"
     if "WeightsUnpickler error" in text:
         detail = text.split("WeightsUnpickler error:")[1].split(" Check the")[0].strip()
-        return f"not a torch checkpoint ({detail[:60]})"
+        return f"not a torch checkpoint ({clip(detail, 60)})"
     if "zip archive" in text:
         return "a truncated or corrupt file (" + text.split(".")[0] + ")"
-    return f"{type(err).__name__}: {text[:120]}"
+    return f"{type(err).__name__}: {clip(text, 120)}"
 
 
 def remove_checkpoints(out_dir: str | Path) -> None:

@@ -40,7 +40,7 @@ from unlearn.config.debug import apply_debug, debug_given
 from unlearn.config.errors import EnvironmentProblem
 from unlearn.experiment.results import ResultsNotWritten, write_results
 from unlearn.loggers import wandb_run
-from unlearn.runtime import devices, interrupt
+from unlearn.runtime import devices, interrupt, storage
 from unlearn.runtime.interrupt import Interrupted
 
 log = logging.getLogger(__name__)
@@ -135,9 +135,24 @@ def _write(cfg: DictConfig, results: dict[str, Any]) -> None:
         write_results(Path(cfg.paths.output_dir) / "results.json", results)
     except FileExistsError:  # a finished run's results.json stays as it is
         log.warning("results.json of a finished run left as it is")
-    except Exception as err:  # noqa: BLE001
-        log.error("results.json not written (%s: %s)", type(err).__name__, err)
+    except Exception as err:  # noqa: BLE001 (the caller prints it: one line, not two)
         results["write_error"] = f"{type(err).__name__}: {err}"
+        results["write_reason"] = storage.reason(err)
+        results.setdefault("kept", kept_on_disk(cfg))
+
+
+def kept_on_disk(cfg: DictConfig, finished: bool = False) -> str:
+    """What a rerun of a run stopped by a failed write finds in its folder."""
+    from unlearn.experiment.checkpointing import CHECKPOINT_DIR, LAST, checkpoint_path
+
+    ckpt = f"{CHECKPOINT_DIR}/{LAST}"
+    if checkpoint_path(str(_knob(cfg, "paths.output_dir"))).exists():
+        if finished:
+            return f"{ckpt} of the finished window (a rerun only tests and writes the file)"
+        return f"{ckpt} (a rerun resumes there)"
+    if finished and not _knob(cfg, "checkpoint_every"):
+        return "no window checkpoint (checkpoint_every=null: a rerun trains the window again)"
+    return "no window checkpoint (a rerun starts the window again)"
 
 
 def resume_command(cfg: DictConfig, ctx: JobContext) -> str:
@@ -223,23 +238,36 @@ def _attempt(
     except ResultsNotWritten as err:  # the run finished; only its file is missing
         results = err.results
         results["write_error"] = f"{type(err.cause).__name__}: {err.cause}"
-        log.error("%s: results.json not written: %s", ctx.name, err.cause)
-        return results
+        results["write_reason"] = storage.reason(err.cause)
+        results["kept"] = kept_on_disk(cfg, finished=True)
+        return results  # the caller prints the one line
     except Diverged as err:
         results = failure_results(
             cfg, "diverged", err.reason, step=err.step, phase=err.phase, loss=err.value
         )
         log.warning("%s diverged: %s", ctx.name, err.reason)
     except Exception as err:  # noqa: BLE001 (any failure is recorded, the sweep goes on)
-        results = failure_results(
-            cfg,
-            "failed",
-            f"{type(err).__name__}: {err}",
-            error_type=type(err).__name__,
-            traceback=traceback.format_exc(),
-            environment=is_environment(err),
-        )
-        log.exception("%s failed", ctx.name)
+        if storage.is_storage(err):  # the disk's, not the code's: one line, no traceback
+            failure = (
+                err.failure
+                if isinstance(err, storage.WriteFailed)
+                else f"{getattr(err, 'filename', None) or 'a file'} not written "
+                f"({storage.reason(err)})"
+            )
+            kept = err.kept if isinstance(err, storage.WriteFailed) else kept_on_disk(cfg)
+            results = failure_results(
+                cfg, "failed", failure, error_type=type(err).__name__, storage=failure, kept=kept
+            )
+        else:
+            results = failure_results(
+                cfg,
+                "failed",
+                f"{type(err).__name__}: {err}",
+                error_type=type(err).__name__,
+                traceback=traceback.format_exc(),
+                environment=is_environment(err),
+            )
+            log.exception("%s failed", ctx.name)
     results["wall_time_s"] = time.perf_counter() - start
     _write(cfg, results)
     return results

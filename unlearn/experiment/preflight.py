@@ -37,6 +37,7 @@ from unlearn.config.checks import (
     validate,
 )
 from unlearn.config.debug import apply_debug, debug_given
+from unlearn.config.errors import clip
 from unlearn.config.resources import CONF_DIR
 from unlearn.config.schema import field_type
 from unlearn.experiment.sweeps import list_jobs
@@ -226,7 +227,7 @@ def _instantiate(node: DictConfig, key: str) -> Any:
 def _as_config_error(key: str, err: BaseException) -> ConfigError:
     """Any other failure while checking `key` (a corrupt file, ...), as one line naming it."""
     return ConfigError(
-        f"{key}: cannot be checked ({type(err).__name__}: {_one_line(err)[:160]}); "
+        f"{key}: cannot be checked ({type(err).__name__}: {clip(_one_line(err), 160)}); "
         f"allowed a {key} config that loads"
     )
 
@@ -385,3 +386,31 @@ def _sweep_jobs(overrides: list[str]) -> list[list[str]] | None:
             covering.append(job)
             seen |= set(job)
     return covering
+
+
+def command_folder(argv: list[str]) -> tuple[str, str, str | None] | None:
+    """(folder, its key, an override that pins it or None) for ``python -m unlearn argv``;
+    None for flags Hydra answers itself (--help, --cfg).
+
+    Hydra resolves the default ``outputs/${now:...}`` again when it starts, possibly a
+    second later; the returned ``hydra.run.dir=...`` (or ``hydra.sweep.dir=...``) override,
+    appended to the command line, makes it use the very folder that was locked.
+    """
+    from hydra import compose, initialize_config_dir
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    from unlearn.config.resources import CONF_DIR
+    from unlearn.experiment.preflight import split_argv
+
+    split = split_argv(argv)
+    if split is None:
+        return None
+    overrides, name, multirun = split
+    key = "hydra.sweep.dir" if multirun else "hydra.run.dir"
+    parsed = OverridesParser.create().parse_overrides(overrides)
+    fixed = [str(o.input_line) for o in parsed if not o.is_sweep_override()]
+    with initialize_config_dir(version_base="1.3", config_dir=str(CONF_DIR)):
+        cfg = compose(config_name=name, overrides=fixed, return_hydra_config=True)
+    folder = str(cfg.hydra.sweep.dir if multirun else cfg.hydra.run.dir)
+    given = any(o.split("=", 1)[0].lstrip("+~") == key for o in overrides)
+    return folder, key, None if given else f"{key}={folder}"

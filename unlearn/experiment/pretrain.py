@@ -39,13 +39,13 @@ from unlearn.config.errors import EnvironmentProblem
 from unlearn.data.arrays import ArrayDataModule
 from unlearn.data.stream import BatchStream
 from unlearn.experiment.cache import PretrainCache
+from unlearn.experiment.fingerprint import mismatch, probe_batch
 from unlearn.module import UnlearnModule
 from unlearn.runtime import interrupt
+from unlearn.runtime.rng import PRETRAIN_STREAM
 from unlearn.runtime.store import trajectory_material
 
 log = logging.getLogger(__name__)
-
-PRETRAIN_STREAM, WINDOW_STREAM = 0, 1
 
 
 def curve_settings(cfg: DictConfig) -> tuple[int | None, int | None]:
@@ -185,13 +185,23 @@ def _usable_prefix(
                         and value.shape != param.shape
                     ):
                         raise ValueError(f"optimiser state of shape {tuple(value.shape)}")
-            return start, entry
         except Exception as err:  # noqa: BLE001 (any misfit: rebuild, never fail the run)
             log.warning(
                 "cache entry at step %d does not fit this model (%s); rebuilding", start, err
             )
             module.net.load_state_dict(initial)
             cache.discard(start)
+            continue
+        reason = mismatch(entry, module.net, cache.probe) if cache.probe is not None else None
+        if reason is None:
+            return start, entry
+        log.warning(  # edited or corrupt behind a valid sidecar: a miss, never used
+            "cache entry at step %d fails its check (%s); treated as a miss and rebuilt",
+            start,
+            reason,
+        )
+        module.net.load_state_dict(initial)
+        cache.discard(start)
 
 
 def _curve(
@@ -234,7 +244,7 @@ def pretrain(
         return {"pretrain_cache": "off", "pretrain_curve": curve[0].rows if curve else []}
     assert data.train_set is not None
     material = trajectory_material(cfg, data.train_set.x, data.train_set.y)
-    cache = PretrainCache(cfg.paths.cache_dir, material)
+    cache = PretrainCache(cfg.paths.cache_dir, material, probe_batch(data.train_set.x))
     _check_writable(cache.dir, str(cfg.paths.cache_dir))
     with cache.lock():
         start, entry = _usable_prefix(cfg, module, cache, N)

@@ -38,12 +38,7 @@ from unlearn.experiment.checkpointing import (
     remove_checkpoints,
 )
 from unlearn.experiment.objective import objective_value
-from unlearn.experiment.pretrain import (
-    PRETRAIN_STREAM,
-    WINDOW_STREAM,
-    curve_settings,
-    pretrain,
-)
+from unlearn.experiment.pretrain import curve_settings, pretrain
 from unlearn.experiment.results import FinishedRunError, ResultsNotWritten, write_results
 from unlearn.forget import check_forget
 from unlearn.methods import check_method, check_retain
@@ -53,6 +48,7 @@ from unlearn.module import UnlearnModule
 from unlearn.privacy import check_prs, privacy_risk
 from unlearn.runtime import interrupt
 from unlearn.runtime.determinism import prepare as prepare_determinism
+from unlearn.runtime.rng import PRETRAIN_STREAM, WINDOW_STREAM
 from unlearn.runtime.store import compute_material
 
 log = logging.getLogger(__name__)
@@ -64,6 +60,7 @@ for _message in (
     ".*does not have many workers.*",
     ".*LeafSpec.*is deprecated.*",
     ".*dataloader is not resumable.*",  # the window's sampler restarts at the restored step
+    ".*The `srun` command is available on your system.*",  # sweeps reach SLURM via submitit
 ):
     warnings.filterwarnings("ignore", message=_message)
 

@@ -14,6 +14,9 @@ import torch
 
 _MASK = (1 << 63) - 1
 
+PRETRAIN_STREAM, WINDOW_STREAM = 0, 1
+"""The batch streams' stream ids: pretraining's and the window's (the twins replay the latter)."""
+
 
 def derive_seed(*parts: int) -> int:
     """A 63-bit seed mixed from integers (splitmix64 on each part); stable across runs."""
