@@ -144,8 +144,34 @@ def _write(cfg: DictConfig, results: dict[str, Any]) -> None:
 def resume_command(cfg: DictConfig, ctx: JobContext) -> str:
     """The command that continues this run, or this job's sweep."""
     from unlearn.interrupt import resume_command as command
+    from unlearn.runtime.job_signals import in_submitit
 
-    return command(ctx.argv, str(_knob(cfg, "paths.output_dir")), ctx.sweep_dir)
+    out = str(_knob(cfg, "paths.output_dir"))
+    if in_submitit():  # argv is submitit's worker's: this job alone, into its folder
+        return command(ctx.overrides, out)
+    return command(ctx.argv, out, ctx.sweep_dir)
+
+
+def out_of_requeues(
+    cfg: DictConfig, err: BaseException, refusal: str, launcher: dict[str, Any]
+) -> dict[str, Any]:
+    """results.json of a submitit job whose time limit came once more than it may requeue.
+
+    Still ``interrupted`` (the step is saved; the command in ``resume`` continues it), but
+    saying why no requeue followed, not as a generic failure."""
+    from unlearn.results import read_results
+
+    out = Path(cfg.paths.output_dir) / "results.json"
+    results = getattr(err, "results", None) or read_results(out)
+    limit, most = launcher.get("timeout_min"), launcher.get("max_num_timeout")
+    results["reason"] = (
+        f"time limit: out of requeues ({refusal.rstrip('.')}; hydra.launcher.timeout_min="
+        f"{limit}, hydra.launcher.max_num_timeout={most}); {results.get('reason', '')}"
+    )
+    results.update(requeues_exhausted=True, timeout_min=limit, max_num_timeout=most)
+    _write(cfg, results)
+    log.error("%s; resume: %s", results["reason"], results.get("resume"))
+    return results
 
 
 def run_job(
