@@ -102,7 +102,7 @@ class SlurmLauncher(SubmititSlurmLauncher):
     def _watch(
         self,
         jobs: Sequence[Any],
-        overrides: List[List[str]],
+        overrides: list[list[str]],
         nums: List[int],  # noqa: UP006
     ) -> List[JobReturn]:  # noqa: UP006
         """Every job's JobReturn, in order, as each ends; the early stop on the way."""
@@ -118,6 +118,7 @@ class SlurmLauncher(SubmititSlurmLauncher):
                     continue
                 if job.paths.result_pickle.exists():
                     returns[i] = _from_pickle(job, overrides[i])
+                    self._say_why(returns[i], job, nums[i])
                 elif states is not None and states.get(job.job_id, "GONE") in ENDED | {"GONE"}:
                     since = left_queue.setdefault(i, time.monotonic())
                     if time.monotonic() - since < self.grace_s:  # the pickle may be on its way
@@ -134,6 +135,14 @@ class SlurmLauncher(SubmititSlurmLauncher):
             if len(order) < len(jobs):
                 time.sleep(self.poll_s)
         return returns  # type: ignore[return-value]
+
+    def _say_why(self, ret: JobReturn, job: Any, num: int) -> None:
+        """A job that returned without finishing: its results.json's reason, in the log."""
+        if _status(ret) in ("ok", "diverged", "raised"):
+            return
+        found = read_results(self._job_dir(num)) or {}
+        log.warning("job %d (SLURM %s): %s: %s; resume: %s", num, job.job_id, _status(ret),
+                    found.get("reason"), found.get("resume"))  # fmt: skip
 
     def _without_result(self, job: Any, overrides: List[str], num: int, state: str) -> JobReturn:  # noqa: UP006
         """A job that ended without a result pickle: its results.json's status, else failed."""

@@ -29,29 +29,34 @@ QUIET = ["logger=none", "pretrain.cache=false"]
 TINY = ["N=20", "t=12", "track_every=4", "verify_every=3", *QUIET]
 # a window long enough to signal it in the middle (periodic checkpoint every 15 steps)
 LONG = ["N=30", "t=100", "track_every=2", "verify_every=5", "checkpoint_every=15", *QUIET]
+# a long window of cheap steps, still running >= 30 s after its first checkpoint (step
+# 100): what a time limit brought near then must interrupt (SLURM checks every 30 s)
+LIMITED = ["N=30", "t=1500", "track_every=100", "verify_every=100", "checkpoint_every=100"]
+LIMITED += QUIET
 
 
 def unlearn(*args: str, **kwargs: Any) -> subprocess.Popen:
-    """`python -m unlearn ARGS` from the repository, output captured as text."""
+    """`python -m unlearn ARGS` from the repository; stdout (Hydra's log) and stderr
+    captured together, as text."""
     return subprocess.Popen(
         [sys.executable, "-m", "unlearn", *args],
         cwd=ROOT,
         stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
         text=True,
         **kwargs,
     )
 
 
 def finish(proc: subprocess.Popen, timeout: float = 600) -> tuple[int, str]:
-    """(exit status, stderr) once `proc` ends (killed after `timeout` s: a hang fails)."""
+    """(exit status, output) once `proc` ends (killed after `timeout` s: a hang fails)."""
     try:
-        _, err = proc.communicate(timeout=timeout)
+        out, _ = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         proc.kill()
-        _, err = proc.communicate()
-        pytest.fail(f"no exit within {timeout:.0f} s; stderr:\n{err[-3000:]}")
-    return proc.returncode, err
+        out, _ = proc.communicate()
+        pytest.fail(f"no exit within {timeout:.0f} s; output:\n{out[-3000:]}")
+    return proc.returncode, out
 
 
 def wait_for(condition: Callable[[], Any], what: str, timeout: float = 300) -> Any:

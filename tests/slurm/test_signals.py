@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import math
 import shlex
+import socket
 import subprocess
 import sys
 
 from cluster import (
+    LIMITED,
     LONG,
     ROOT,
     SLURM,
@@ -28,6 +30,7 @@ from cluster import (
 )
 from test_resume import metrics
 
+HOST = socket.gethostname()
 # a limit far enough not to warn before `_limit_near`; its warning 40 s ahead
 LIMIT = ["hydra.launcher.timeout_min=10", "hydra.launcher.signal_delay_s=40"]
 
@@ -37,10 +40,10 @@ def _interrupted(job_dir):
     return found if found and found["status"] == "interrupted" else None
 
 
-def _sweep(tmp_path, job_name, *extra):
+def _sweep(tmp_path, job_name, *extra, job=LONG):
     sweep = tmp_path / "sweep"
     proc = unlearn(
-        "-m", *LONG, "lr=0.01", *SLURM, f"hydra.launcher.name={job_name}",
+        "-m", *job, "lr=0.01", *SLURM, f"hydra.launcher.name={job_name}",
         f"hydra.sweep.dir={sweep}", *extra,
     )  # fmt: skip
     return proc, sweep / "0"
@@ -107,28 +110,31 @@ def _limit_near(job: str) -> None:
 
 
 def test_a_time_limit_requeues_by_default_and_resumes_from_the_signal_step(
-    tmp_path, job_name, long_reference
+    tmp_path, job_name, limited_reference
 ):
-    """A real time limit: the job runs under a 10-minute limit until it is mid-window,
+    """A real time limit: the job (LIMITED) runs under a 10-minute limit until it is mid-window,
     then its limit is brought near (`_limit_near`); submitit's USR2 handler requeues it
     (max_num_timeout from conf/hydra/launcher/slurm.yaml), and once requeued the limit is
     put back to 10 minutes so that the second attempt finishes."""
-    proc, job_dir = _sweep(tmp_path, job_name, *LIMIT)
+    proc, job_dir = _sweep(tmp_path, job_name, *LIMIT, job=LIMITED)
     job, stopped = _signal_mid_window(job_dir, job_name, _limit_near)
     slurm("scontrol", "update", f"JobId={job}", "TimeLimit=10")
     code, err = finish(proc)
     assert code == 0, err[-3000:]
     assert (stopped["signal"], stopped["phase"]) == ("SIGUSR2", "the window")
     assert stopped["saved"] == f"window checkpoint at step {stopped['step']}"
-    log = "\n".join(p.read_text() for p in job_dir.parent.glob(".submitit/*/*_log.err"))
-    assert "this job is timed-out" in log and "Requeued job" in log
+    log = "\n".join(p.read_text() for p in job_dir.parent.glob(".submitit/*/*_log.*"))
+    assert "Caught signal SIGUSR2 on vm: this job is timed-out." in log.replace(HOST, "vm")
+    assert f"Requeued job {job} (9 remaining timeouts)" in log  # max_num_timeout: 10
     final = results(job_dir)
     assert final["status"] == "ok" and final["resumed_at_step"] == stopped["step"]
-    assert metrics(final) == metrics(reference_results(long_reference))
+    assert metrics(final) == metrics(reference_results(limited_reference))
 
 
 def test_a_time_limit_with_no_requeue_left_says_so_in_results_json(tmp_path, job_name):
-    proc, job_dir = _sweep(tmp_path, job_name, *LIMIT, "hydra.launcher.max_num_timeout=0")
+    proc, job_dir = _sweep(
+        tmp_path, job_name, *LIMIT, "hydra.launcher.max_num_timeout=0", job=LIMITED
+    )
     _, stopped = _signal_mid_window(job_dir, job_name, _limit_near)
     code, err = finish(proc)
     assert code == 1, err[-3000:]
