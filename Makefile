@@ -24,7 +24,7 @@ test-slow: ## Run the slow tests as well
 # tests/slurm against a real one-node SLURM cluster on this machine (root, Debian/Ubuntu):
 # installs and starts it (scripts/slurm-local.sh up), runs the tests, stops it again
 # (down --purge) whatever they gave. docs/slurm.md.
-test-slurm: ## Sweeps, signals, time limits and preflight on a real local SLURM cluster (root; ~15 min)
+test-slurm: ## Sweeps, signals, time limits, preflight on a real local SLURM cluster (root; 23 min measured)
 	@start=$$(date +%s); scripts/slurm-local.sh up || exit 1; up=$$(date +%s); \
 	$(PY) -m pytest tests/slurm -q -m '' -p no:cacheprovider; status=$$?; tested=$$(date +%s); \
 	scripts/slurm-local.sh down --purge; \
