@@ -4,7 +4,7 @@ PYTHON ?= python3.11
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: help install test test-slow lint format run clean clean-cache bench sweep-mini analyze sync dashboard reproduce-cpu gpu-check
+.PHONY: help install test test-slow test-slurm lint format run clean clean-cache bench sweep-mini analyze sync dashboard reproduce-cpu gpu-check
 
 help: ## Show this help
 	@grep -E '^[a-zA-Z_%-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
@@ -21,9 +21,20 @@ test: ## Run the fast test suite (CPU, offline)
 test-slow: ## Run the slow tests as well
 	$(PY) -m pytest -q -m ''
 
+# tests/slurm against a real one-node SLURM cluster on this machine (root, Debian/Ubuntu):
+# installs and starts it (scripts/slurm-local.sh up), runs the tests, stops it again
+# (down --purge) whatever they gave. docs/slurm.md.
+test-slurm: ## Sweeps, signals, time limits, preflight on a real local SLURM cluster (root; 23 min measured)
+	@start=$$(date +%s); scripts/slurm-local.sh up || exit 1; up=$$(date +%s); \
+	$(PY) -m pytest tests/slurm -q -m '' -p no:cacheprovider; status=$$?; tested=$$(date +%s); \
+	scripts/slurm-local.sh down --purge; \
+	echo "test-slurm: cluster up $$((up - start)) s, tests $$((tested - up)) s, down $$(( $$(date +%s) - tested )) s"; \
+	exit $$status
+
 lint: ## Lint and check formatting with ruff
 	$(PY) -m ruff check unlearn tests bench hydra_plugins
 	$(PY) -m ruff format --check unlearn tests bench hydra_plugins
+	bash -n scripts/slurm-local.sh
 
 format: ## Format the code with ruff
 	$(PY) -m ruff check --fix unlearn tests

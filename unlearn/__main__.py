@@ -17,14 +17,20 @@ from unlearn.config import presets  # noqa: F401 (--help's presets)
 from unlearn.config.checks import ConfigError
 from unlearn.config.resources import CONF_DIR
 from unlearn.experiment import sweeps  # `+sweep=NAME`
-from unlearn.experiment.job import EXIT_CODES, JobContext, resume_command, run_job
+from unlearn.experiment.job import (
+    EXIT_CODES,
+    JobContext,
+    out_of_requeues,
+    resume_command,
+    run_job,
+)
 from unlearn.experiment.launcher_options import check_launcher_options
 from unlearn.experiment.launchers import check_launcher
 from unlearn.experiment.preflight import (
     preflight,  # Hydra's compose only: torch comes with the data
 )
 from unlearn.experiment.results import summary_table
-from unlearn.runtime import interrupt, storage
+from unlearn.runtime import interrupt, job_signals, storage
 from unlearn.runtime.interrupt import Interrupted
 
 
@@ -33,18 +39,24 @@ def main(cfg: DictConfig) -> float | str:
     """Run one job; return its `objective` for a searching sweeper, else its status (which
     the `union` sweeper counts)."""
     ctx = JobContext.from_hydra()
-    try:
-        results = run_job(cfg, ctx)  # failures and divergence become a status, never a crash
-    except ConfigError as err:  # a single run's bad config (a multirun job records it)
-        if os.environ.get("HYDRA_FULL_ERROR") == "1":
-            raise
-        print(f"error: {err}", file=sys.stderr)
-        sys.exit(2)
-    except Interrupted as err:  # SIGTERM / SIGINT: say where, how to resume; a sweep stops
-        job = f" ({ctx.name} of {ctx.sweep_dir})" if ctx.multirun else ""
-        resume = getattr(err, "results", {}).get("resume") or resume_command(cfg, ctx)
-        print(f"interrupted by {err.where()}{job}; resume: {resume}", file=sys.stderr)
-        sys.exit(err.exit_code)
+    # every launcher calls this function, not `__main__` (submitit's and joblib's workers)
+    with job_signals.handled() as replaced:
+        try:
+            results = run_job(cfg, ctx)  # failures and divergence become a status, never a crash
+        except ConfigError as err:  # a single run's bad config (a multirun job records it)
+            if os.environ.get("HYDRA_FULL_ERROR") == "1":
+                raise
+            print(f"error: {err}", file=sys.stderr)
+            sys.exit(2)
+        except Interrupted as err:  # saved and recorded; a sweep stops, submitit requeues
+            refusal = job_signals.hand_over(err, replaced)  # requeued: exits in there
+            if refusal is None:
+                job = f" ({ctx.name} of {ctx.sweep_dir})" if ctx.multirun else ""
+                resume = getattr(err, "results", {}).get("resume") or resume_command(cfg, ctx)
+                print(f"interrupted by {err.where()}{job}; resume: {resume}", file=sys.stderr)
+                sys.exit(err.exit_code)
+            results = out_of_requeues(cfg, err, refusal, _launcher())
+            interrupt.clear()  # acted on: recorded, the job ends with its results
     status = results.get("status")
     if status == "ok":
         print(summary_table(results, _choices()))
@@ -103,6 +115,17 @@ def _hold_folder() -> None:
     hold(folder, key)
     if pin:  # Hydra resolves ${now:...} again: make it use the folder that is locked
         sys.argv.append(pin)
+
+
+def _launcher() -> dict:
+    """The launcher's settings (timeout_min, max_num_timeout, ...) of this job."""
+    from hydra.core.hydra_config import HydraConfig
+    from omegaconf import OmegaConf
+
+    try:
+        return OmegaConf.to_container(HydraConfig.get().launcher, resolve=True)  # type: ignore[return-value]
+    except Exception:  # noqa: BLE001 (no Hydra context, or a value that does not resolve)
+        return {}
 
 
 def _preflight() -> None:

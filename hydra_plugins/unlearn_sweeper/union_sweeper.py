@@ -11,10 +11,12 @@ Before launching, it writes ``jobs.json`` into the sweep folder: every job's num
 overrides, so that an analysis can tell a job that has not finished from one that was
 never asked for. A job that fails does not stop the later batches; the sweep raises
 the first failure once every batch has run. Except when the failure is the machine's:
-the first ``probe_jobs`` jobs run first, and when every one of them failed with the same
-environment problem (results.json ``"environment": true``: missing data, no GPU, an
-unreachable hub) the sweep stops there with that one line and exit status 2, instead of
-failing its other jobs one by one.
+the first ``probe_jobs`` jobs run first (under a queueing launcher, SLURM, every job is
+submitted at once and the launcher looks at the first ``probe_jobs`` to finish
+instead: hydra_plugins/unlearn_sweeper/slurm_launcher.py), and when every one of them
+failed with the same environment problem (results.json ``"environment": true``: missing
+data, no GPU, an unreachable hub) the sweep stops there with that one line and exit
+status 2, instead of failing its other jobs one by one.
 
 Example (a sweep config, ``# @package _global_``)::
 
@@ -49,7 +51,9 @@ from omegaconf import OmegaConf
 log = logging.getLogger(__name__)
 
 # statuses `python -m unlearn` returns for a job that did not finish (unlearn.experiment.job)
-UNFINISHED = ("failed", "refused", "unwritten")
+# ("interrupted": a SLURM job stopped by a signal and not requeued; locally an interrupt
+# stops the sweep instead)
+UNFINISHED = ("failed", "refused", "unwritten", "interrupted")
 
 
 @dataclass
@@ -85,12 +89,17 @@ def expand(
 def environment_failure(returns: Sequence[JobReturn]) -> Optional[str]:  # noqa: UP045
     """The one reason, when every job in `returns` failed with the same environment
     problem (as its results.json says); None otherwise."""
+    return environment_reason([_results_of(ret) for ret in returns])
+
+
+def environment_reason(results: Sequence[Optional[Dict[str, Any]]]) -> Optional[str]:  # noqa: UP006, UP045
+    """The one reason, when every results.json in `results` is a failure for the same
+    environment problem; None otherwise (also when one is missing)."""
     reasons = set()
-    for ret in returns:
-        results = _results_of(ret)
-        if not results or results.get("status") != "failed" or not results.get("environment"):
+    for one in results:
+        if not one or one.get("status") != "failed" or not one.get("environment"):
             return None
-        reasons.add(str(results.get("reason", "")))
+        reasons.add(str(one.get("reason", "")))
     return reasons.pop() if len(reasons) == 1 else None
 
 
@@ -167,7 +176,11 @@ class UnionSweeper(BasicSweeper):
         assert self.config is not None and self.launcher is not None
         assert self.hydra_context is not None
         jobs = expand(self.params, self.grids, arguments, self.hydra_context.config_loader)
-        probe = self.probe_jobs if len(jobs) > self.probe_jobs else 0
+        # a queueing launcher (SLURM) gets every job at once and does the early stop itself
+        queueing = getattr(self.launcher, "queueing", False)
+        if queueing:
+            self.launcher.probe_jobs = self.probe_jobs  # type: ignore[attr-defined]
+        probe = self.probe_jobs if len(jobs) > self.probe_jobs and not queueing else 0
         self.overrides = [jobs[:probe]] if probe else []
         self.overrides += list(self.split_overrides_to_chunks(jobs[probe:], self.max_batch_size))
         sweep_dir = Path(self.config.hydra.sweep.dir)

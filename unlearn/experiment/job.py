@@ -40,7 +40,7 @@ from unlearn.config.debug import apply_debug, debug_given
 from unlearn.config.errors import EnvironmentProblem
 from unlearn.experiment.results import ResultsNotWritten, write_results
 from unlearn.loggers import wandb_run
-from unlearn.runtime import devices, interrupt, storage
+from unlearn.runtime import devices, storage
 from unlearn.runtime.interrupt import Interrupted
 
 log = logging.getLogger(__name__)
@@ -157,7 +157,13 @@ def kept_on_disk(cfg: DictConfig, finished: bool = False) -> str:
 
 def resume_command(cfg: DictConfig, ctx: JobContext) -> str:
     """The command that continues this run, or this job's sweep."""
-    return interrupt.resume_command(ctx.argv, str(_knob(cfg, "paths.output_dir")), ctx.sweep_dir)
+    from unlearn.runtime.interrupt import resume_command as command
+    from unlearn.runtime.job_signals import in_submitit
+
+    out = str(_knob(cfg, "paths.output_dir"))
+    if in_submitit():  # argv is submitit's worker's: this job alone, into its folder
+        return command(ctx.overrides, out)
+    return command(ctx.argv, out, ctx.sweep_dir)
 
 
 def _prepare_wandb(cfg: DictConfig, ctx: JobContext) -> None:
@@ -180,6 +186,28 @@ def _prepare_wandb(cfg: DictConfig, ctx: JobContext) -> None:
         overrides=ctx.overrides,
         choices=dict(ctx.choices),
     )
+
+
+def out_of_requeues(
+    cfg: DictConfig, err: BaseException, refusal: str, launcher: dict[str, Any]
+) -> dict[str, Any]:
+    """results.json of a submitit job whose time limit came once more than it may requeue.
+
+    Still ``interrupted`` (the step is saved; the command in ``resume`` continues it), but
+    saying why no requeue followed, not as a generic failure."""
+    from unlearn.experiment.results import read_results
+
+    out = Path(cfg.paths.output_dir) / "results.json"
+    results = getattr(err, "results", None) or read_results(out)
+    limit, most = launcher.get("timeout_min"), launcher.get("max_num_timeout")
+    results["reason"] = (
+        f"time limit: out of requeues ({refusal.rstrip('.')}; hydra.launcher.timeout_min="
+        f"{limit}, hydra.launcher.max_num_timeout={most}); {results.get('reason', '')}"
+    )
+    results.update(requeues_exhausted=True, timeout_min=limit, max_num_timeout=most)
+    _write(cfg, results)
+    log.error("%s; resume: %s", results["reason"], results.get("resume"))
+    return results
 
 
 def run_job(

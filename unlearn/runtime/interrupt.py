@@ -1,4 +1,4 @@
-"""SIGTERM and SIGINT: stop at the next step, save what resumes, say where, exit 143 / 130.
+"""SIGTERM, SIGINT, SIGUSR2: stop at the next step, save what resumes, say where, exit 128 + n.
 
 SLURM, ``docker stop`` and supervisors stop a job with SIGTERM; Ctrl-C sends SIGINT.
 Lightning turns SIGTERM into a `SystemExit` without a code (a run that "succeeded") and
@@ -26,7 +26,8 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-SIGNALS = (signal.SIGTERM, signal.SIGINT)
+# SIGUSR2: what submitit asks SLURM to send before a time limit (unlearn/runtime/job_signals.py)
+SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGUSR2)
 
 
 class Interrupted(BaseException):  # noqa: N818 (not an error: a request to stop)
@@ -85,13 +86,18 @@ _state = _State()
 
 
 def _handler(signum: int, frame: Any) -> None:
-    if _state.pending is not None or _state.depth == 0:
+    if _state.depth == 0:
         raise Interrupted(signum, **_state.progress)
-    _state.pending = signum
+    if _state.pending is None or (signum == signal.SIGUSR2 and _state.pending != signum):
+        # USR2 after another signal still waits for the step: a preemption through
+        # submitit sends SIGTERM, then USR2, and USR2's stop is the one that requeues
+        _state.pending = signum
+        return
+    raise Interrupted(signum, **_state.progress)  # a second signal: stop at once
 
 
 def install() -> None:
-    """Handle SIGTERM and SIGINT as this module says (main thread only; else a no-op)."""
+    """Handle `SIGNALS` as this module says (main thread only; else a no-op)."""
     if threading.current_thread() is not threading.main_thread():
         return
     for signum in SIGNALS:
