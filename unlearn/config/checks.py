@@ -17,7 +17,7 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from unlearn.config.checks.ceilings import check_ceilings, check_subsets
+from unlearn.config.ceilings import check_ceilings, check_subsets
 from unlearn.config.errors import ConfigError, clip, show
 from unlearn.config.fields import MAX_STEPS, check_tree
 from unlearn.config.schema import extra_keys
