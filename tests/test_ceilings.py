@@ -3,7 +3,7 @@ line, printed once per process and key (unlearn/config/ceilings.py)."""
 
 from __future__ import annotations
 
-from unlearn import ceilings
+from unlearn.config import ceilings
 from unlearn.experiment.preflight import compose_run
 
 
