@@ -49,7 +49,7 @@ def test_cpu_preset_is_the_paper_regime_scaled_down(preset, tmp_path):
 
 @pytest.mark.parametrize("preset", PRESETS)
 def test_cpu_preset_runs_two_steps_with_a_bit_identical_twin(preset, tmp_path):
-    npz = write_cifar_npz(tmp_path / "c10.npz", 10, n_train=20, n_test=6)
+    npz = write_cifar_npz(tmp_path / "c10.npz", 10, n_train=5000, n_test=6)  # the subset's size
     out = tmp_path / f"run{next(_dirs)}"
     overrides = [f"+experiment={preset}", *FEW_STEPS, f"data.npz={npz}", "forget=none"]
     cfg = compose_config([*overrides, f"paths.cache_dir={tmp_path}/cache"], out)

@@ -133,7 +133,9 @@ def test_preflight_checks_a_sweeps_own_experiments_with_the_command_line(tmp_pat
     from unlearn.config.checks import ConfigError
     from unlearn.experiment.preflight import preflight
 
-    npz = write_cifar_npz(tmp_path / "c10.npz", 10, n_train=200, n_test=6)
+    # as many training images as the presets' fixed subset (5,000): a subset the data
+    # cannot hold is refused
+    npz = write_cifar_npz(tmp_path / "c10.npz", 10, n_train=5000, n_test=6)
     assert preflight(["-m", "+sweep=table4_cpu", f"data.npz={npz}"]) is None
     with pytest.raises(ConfigError, match=r"^data.npz='/no/such.npz': no such file"):
         preflight(["-m", "+sweep=fig11_gamma_cpu", "data.npz=/no/such.npz"])

@@ -16,9 +16,9 @@ from typing import Any, Optional
 
 from omegaconf import DictConfig, OmegaConf
 
-from unlearn import devices  # noqa: F401 (registers ${gpu_count:}, local_gpus' n_jobs)
 from unlearn.config.errors import ConfigError, show
 from unlearn.config.fields import declared, value
+from unlearn.runtime import devices  # noqa: F401 (registers ${gpu_count:}, local_gpus' n_jobs)
 
 
 @dataclass

@@ -63,8 +63,8 @@ def launcher_settings(argv: list[str]) -> dict | None:
     from hydra.core.override_parser.overrides_parser import OverridesParser
     from omegaconf import OmegaConf
 
-    from unlearn.preflight import split_argv
-    from unlearn.resources import CONF_DIR
+    from unlearn.config.resources import CONF_DIR
+    from unlearn.experiment.preflight import split_argv
 
     split = split_argv(argv)
     if split is None:
