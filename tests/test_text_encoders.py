@@ -181,3 +181,18 @@ def test_table2_imdb_cpu_is_table2s_gamma_grid_on_the_frozen_preset(tmp_path):
     assert base.data.jsonl == "/path/to/imdb.jsonl.gz" and base.data.tokenizer.endswith("L6-v2")
     job = compose_config([*list_jobs("table2_imdb_cpu")[-1], *argv], tmp_path)
     assert (job.gamma, job.model.frozen_encoder.pretrained) == (1.5, "/path/to/all-MiniLM-L6-v2")
+
+
+def test_a_head_of_the_wrong_width_for_the_encoder_is_one_line_naming_in_features(
+    folder, jsonl, tmp_path
+):
+    argv = [
+        "+experiment=imdb_small_minilm",
+        *(o for o in FEW_STEPS if not o.endswith("epochs=null")),  # the later of N, N_epochs wins
+        f"data.jsonl={jsonl}",
+        f"model.pretrained={folder}",  # hidden size 32; the preset's head expects MiniLM's 384
+        f"paths.cache_dir={tmp_path}/c",
+        f"hydra.run.dir={tmp_path}/out",
+    ]
+    with pytest.raises(ConfigError, match=r"^model.in_features=384: .* 32-dim .*; allowed 32"):
+        preflight(argv)

@@ -214,6 +214,8 @@ def check_model_fits(cfg: DictConfig, data: Any, net: Any) -> None:
     try:
         with torch.no_grad():
             out = probe(x)
+    except ConfigError:  # the model's own one line (e.g. model.in_features against the data)
+        raise
     except Exception as err:  # noqa: BLE001 (any failure here means the pair does not fit)
         raise ConfigError(
             f"model._target_={model!r}: does not accept this data's inputs of shape "
