@@ -72,3 +72,35 @@ def tiny_bert_override(prefix: str) -> str:
     """A Hydra override setting `prefix` to the tiny DistilBERT config."""
     fields = ",".join(f"{k}:{v}" for k, v in TINY_BERT.items())
     return f"{prefix}={{{fields}}}"
+
+
+def write_tiny_bert_folder(directory: Path, seed: int = 0) -> Path:
+    """A Hugging Face folder like all-MiniLM-L6-v2's, tiny and random: a BERT (hidden 32,
+    2 layers) saved as config.json + model.safetensors, and a WordPiece tokenizer built from
+    the word list above with the `tokenizers` library (tokenizer.json + tokenizer_config.json)."""
+    import torch
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors
+    from transformers import BertConfig, BertModel, BertTokenizerFast
+
+    directory.mkdir(parents=True, exist_ok=True)
+    vocab = {w: i for i, w in enumerate([*SPECIAL, *WORDS, "<", ">", "/", "."])}
+    tok = Tokenizer(models.WordPiece(vocab, unk_token="[UNK]"))
+    tok.normalizer = normalizers.BertNormalizer(lowercase=True)
+    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    tok.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]",
+        special_tokens=[("[CLS]", vocab["[CLS]"]), ("[SEP]", vocab["[SEP]"])],
+    )
+    BertTokenizerFast(tokenizer_object=tok, model_max_length=64).save_pretrained(directory)
+    config = BertConfig(
+        vocab_size=len(vocab),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=64,
+        pad_token_id=vocab["[PAD]"],
+    )
+    torch.manual_seed(seed)
+    BertModel(config).save_pretrained(directory)
+    return directory

@@ -106,6 +106,8 @@ def check_model_fits(cfg: DictConfig, data: Any, net: Any) -> None:
     try:
         with torch.no_grad():
             out = probe(x)
+    except ConfigError:  # the model's own one line (e.g. model.in_features against the data)
+        raise
     except Exception as err:  # noqa: BLE001 (any failure here means the pair does not fit)
         key, fits = _input_key(cfg, tuple(x.shape[1:]))
         reason = clip(" ".join(str(err).split()), 120)

@@ -254,7 +254,17 @@ def _guarded(full: str, check: Callable[[], None]) -> None:
         ) from err
 
 
-def _walk(cfg: DictConfig, prefix: str, plain: list, interpolated: list, node_rules: list) -> None:
+def _walk(
+    cfg: DictConfig,
+    prefix: str,
+    plain: list,
+    interpolated: list,
+    node_rules: list,
+    borrowed: bool = False,
+) -> None:
+    """Collect the checks under `cfg`; `borrowed`: `cfg` is another node reached through an
+    interpolation (data.frozen_encoder is model.frozen_encoder), so its values are checked
+    after the plain ones and a bad value is named by the key the user typed, at its source."""
     schema = OmegaConf.get_type(cfg)
     ranges = dict(declared(schema))
     children = []
@@ -269,7 +279,7 @@ def _walk(cfg: DictConfig, prefix: str, plain: list, interpolated: list, node_ru
             continue
         rng = ranges.get(str(key))
         if rng is not None:
-            target = interpolated if node._is_interpolation() else plain
+            target = interpolated if borrowed or node._is_interpolation() else plain
             target.append((full, lambda c=cfg, k=str(key), f=full, r=rng: _check_leaf(c, k, f, r)))
     where = prefix.rstrip(".") or "config"
     for rule in rules(schema):
@@ -279,7 +289,8 @@ def _walk(cfg: DictConfig, prefix: str, plain: list, interpolated: list, node_ru
         def descend(k: str = str(key), f: str = full) -> None:
             child = cfg[k]
             if isinstance(child, DictConfig):
-                _walk(child, f"{f}.", plain, interpolated, node_rules)
+                via = borrowed or cfg._get_node(k)._is_interpolation()
+                _walk(child, f"{f}.", plain, interpolated, node_rules, via)
 
         _guarded(full, descend)
 

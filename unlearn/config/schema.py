@@ -296,8 +296,9 @@ class CIFARConf:
 @dataclass
 class FrozenEncoderConf:
     pretrained: Optional[str] = MISSING  # noqa: UP045
-    config: Any = MISSING  # a dict of DistilBertConfig fields, or null
+    config: Any = MISSING  # a dict of config fields (model_type: the family), or null
     seed: int = seed_value()
+    pooling: str = value("cls", choices=("cls", "mean"))  # [CLS] state, or mean over tokens
 
 
 @dataclass
@@ -337,8 +338,10 @@ class DistilBertConf:
     _target_: str = MISSING
     num_classes: int = value(ge=2, le=10**6)
     pretrained: Optional[str] = MISSING  # noqa: UP045
-    config: Any = MISSING  # a dict of DistilBertConfig fields, or null
+    config: Any = MISSING  # a dict of config fields (model_type: the family), or null
     attn_implementation: str = value(choices=("eager", "sdpa"))  # σ needs eager's double backward
+    # train only the top k transformer blocks (and the head); null: every weight (the paper)
+    finetune_layers: Optional[int] = value(None, ge=0, le=1000, nullable=True)  # noqa: UP045
 
 
 @dataclass
@@ -348,6 +351,7 @@ class FeatureHeadConf:
     _target_: str = MISSING
     in_features: int = value(ge=1, le=10**8)
     num_classes: int = value(ge=2, le=10**6)
+    pretrained: Optional[str] = MISSING  # noqa: UP045  (passed on to frozen_encoder, tokenizer)
     frozen_encoder: FrozenEncoderConf = field(default_factory=FrozenEncoderConf)
 
 

@@ -20,7 +20,7 @@ import torch
 from torch import Tensor
 
 from unlearn.config.checks import ConfigError
-from unlearn.runtime.hub import hf_snapshot
+from unlearn.runtime.hub import GET_ENCODER, hf_snapshot
 from unlearn.runtime.store import (
     CODE_VERSION,
     digest,
@@ -44,21 +44,41 @@ def cached(directory: Path, key: str, compute: Callable[[], Tensor]) -> Tensor:
     return entry["value"]
 
 
-def load_tokenizer(name: str) -> tuple[Any, str]:
-    """(tokenizer, digest of its files) for a repo id or a local directory with vocab.txt."""
-    from transformers import DistilBertTokenizerFast
+TOKENIZER_FILES = (
+    "vocab.txt",
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "special_tokens_map.json",
+)
 
-    local = hf_snapshot(name, "data.tokenizer", "data.tokenizer=PATH to a folder with vocab.txt")
-    files = sorted(p for p in local.iterdir() if p.name in ("vocab.txt", "tokenizer.json"))
-    if not files:
+
+def load_tokenizer(name: str) -> tuple[Any, str]:
+    """(tokenizer, digest of its files) for a repo id or a local folder.
+
+    A folder with tokenizer_config.json (any Hugging Face model folder) gets the tokenizer
+    class it names (`AutoTokenizer`, local files only); a bare vocab.txt is read as
+    DistilBERT's WordPiece tokenizer, the paper's.
+    """
+    from transformers import AutoTokenizer, DistilBertTokenizerFast
+
+    from unlearn.models.hf_encoder import quiet_transformers
+
+    local = hf_snapshot(name, "data.tokenizer", f"data.tokenizer=PATH: {GET_ENCODER}")
+    files = sorted(p for p in local.iterdir() if p.name in TOKENIZER_FILES)
+    if not any(p.name in ("vocab.txt", "tokenizer.json") for p in files):
         raise ConfigError(
             f"data.tokenizer={name!r}: {local} has no vocab.txt or tokenizer.json; "
-            "allowed a DistilBERT tokenizer directory"
+            "allowed a Hugging Face tokenizer folder"
         )
     h = hashlib.sha256()
     for p in files:
-        h.update(p.read_bytes())
-    return DistilBertTokenizerFast.from_pretrained(str(local)), h.hexdigest()
+        h.update(p.name.encode() + b"\0" + p.read_bytes())
+    with quiet_transformers():
+        if (local / "tokenizer_config.json").is_file():
+            tokenizer = AutoTokenizer.from_pretrained(str(local), local_files_only=True)
+        else:
+            tokenizer = DistilBertTokenizerFast.from_pretrained(str(local))
+    return tokenizer, h.hexdigest()
 
 
 def tokenize(
@@ -82,14 +102,19 @@ def tokenize(
 def frozen_features(
     ids: Tensor, pad_id: int, spec: Mapping[str, Any], batch_size: int, cache_dir: Path
 ) -> Tensor:
-    """[CLS] features (n, dim) float32 of the frozen encoder `spec` = {pretrained, config, seed}."""
-    from unlearn.models.distilbert import build_distilbert, encode_cls  # transformers: lazily
+    """Pooled features (n, dim) float32 of the frozen encoder `spec`.
+
+    `spec` = {pretrained, config, seed, pooling}: pooling ``cls`` (the [CLS] token's final
+    state, the reference code's) or ``mean`` (over the real tokens, how sentence encoders
+    such as all-MiniLM-L6-v2 were trained).
+    """
+    from unlearn.models.hf_encoder import build_encoder, encode
 
     spec = dict(spec)
     key = digest(["features", CODE_VERSION, torch.__version__, tensor_digest(ids), pad_id, spec])
 
     def compute() -> Tensor:
-        encoder = build_distilbert(
+        encoder = build_encoder(
             "encoder",
             spec.get("pretrained"),
             spec.get("config"),
@@ -98,6 +123,7 @@ def frozen_features(
         )
         device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
         log.info("encoding %d texts with the frozen encoder on %s (cached)", len(ids), device)
-        return encode_cls(encoder, ids, pad_id, batch_size, device)
+        pooling = str(spec.get("pooling", "cls"))
+        return encode(encoder, ids, pad_id, batch_size, device, pooling)
 
     return cached(cache_dir / "features", key, compute)

