@@ -168,7 +168,7 @@ def test_a_missing_folder_stops_before_training_in_one_line_saying_how_to_get_it
 
 
 def test_table2_imdb_cpu_is_table2s_gamma_grid_on_the_frozen_preset(tmp_path):
-    from unlearn.sweeps import list_jobs
+    from unlearn.experiment.sweeps import list_jobs
 
     jobs = [dict(a.lstrip("+").split("=", 1) for a in job) for job in list_jobs("table2_imdb_cpu")]
     paper = [dict(a.lstrip("+").split("=", 1) for a in job) for job in list_jobs("table2_imdb")]
