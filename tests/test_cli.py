@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 KEYS = {
@@ -69,6 +71,7 @@ def test_main_writes_complete_results(tmp_path):
     assert "verification_error" in metrics and "sigma" in metrics
 
 
+@pytest.mark.slow  # ~10 s subprocess; the step resolution is tested in-process
 def test_given_steps_replace_configured_epochs(tmp_path):
     out = tmp_path / "run"
     proc = subprocess.run(

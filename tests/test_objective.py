@@ -41,6 +41,7 @@ def test_the_objective_is_the_metric_within_the_accuracy_constraint(make_cfg):
     assert reference_config(cfg).paths.output_dir == calls[1].paths.output_dir  # one folder
 
 
+@pytest.mark.slow  # ~15 s; the objective value itself is tested in-process
 def test_an_optuna_search_of_three_trials_on_digits(tmp_path):
     sweep = tmp_path / "search"
     proc = subprocess.run(

@@ -149,6 +149,7 @@ def _env() -> dict[str, str]:
     return {**os.environ, "OMP_NUM_THREADS": str(torch.get_num_threads())}
 
 
+@pytest.mark.slow  # ~30 s; the in-process crash-and-resume tests cover the mechanism
 def test_sigkill_mid_window_then_the_same_command_gives_identical_results(tmp_path):
     start = time.perf_counter()
     reference = run(_compose(SLOW_WINDOW, tmp_path / "reference"))

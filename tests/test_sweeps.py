@@ -153,10 +153,12 @@ def test_two_job_multirun_goes_on_past_a_diverging_job(tmp_path):
     _check_two_jobs(*_multirun(tmp_path))
 
 
+@pytest.mark.slow  # ~20 s; tests/test_launcher_options.py checks its options
 def test_joblib_launcher_runs_two_jobs_in_parallel_on_cpu(tmp_path):
     _check_two_jobs(*_multirun(tmp_path, "hydra/launcher=local_gpus", "hydra.launcher.n_jobs=2"))
 
 
+@pytest.mark.slow  # ~20 s; make test-slurm runs submitit for real
 def test_submitit_local_executor_runs_the_sweep(tmp_path):
     proc, sweep_dir = _multirun(tmp_path, "hydra/launcher=submitit_local")
     _check_two_jobs(proc, sweep_dir)
