@@ -8,10 +8,13 @@ compared field by field with the same job run locally.
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +32,8 @@ QUIET = ["logger=none", "pretrain.cache=false"]
 TINY = ["N=20", "t=12", "track_every=4", "verify_every=3", *QUIET]
 # a window long enough to signal it in the middle (periodic checkpoint every 15 steps)
 LONG = ["N=30", "t=100", "track_every=2", "verify_every=5", "checkpoint_every=15", *QUIET]
-# a long window of cheap steps, still running >= 30 s after its first checkpoint (step
-# 100): what a time limit brought near then must interrupt (SLURM checks every 30 s)
+# a long window of cheap steps, still seconds from its end after its first checkpoint
+# (step 100); held still there (`stopped`) until a time limit brought near has signalled
 LIMITED = ["N=30", "t=1500", "track_every=100", "verify_every=100", "checkpoint_every=100"]
 LIMITED += QUIET
 
@@ -101,3 +104,51 @@ def reference_results(ref: dict[str, Any]) -> dict[str, Any]:
         ref["results"] = results(ref["out"])
     assert ref["results"]["status"] == "ok"
     return ref["results"]
+
+
+def job_processes(job: str) -> list[int]:
+    """The pids of the job's Python worker (submitit's `_submit`) on this one-node cluster."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            env = (proc / "environ").read_bytes().split(b"\0")
+            cmd = (proc / "cmdline").read_bytes()
+        except OSError:  # not a process, or it ended
+            continue
+        if f"SLURM_JOB_ID={job}".encode() in env and b"submitit.core._submit" in cmd:
+            found.append(int(proc.name))
+    return found
+
+
+def signalled(pid: int, signum: int) -> bool:
+    """True once the stopped process `pid` got `signum`: pending, or already handled
+    (SLURM sends SIGCONT with its signals, so the process may run on, or have ended)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:  # it handled the signal and ended
+        return True
+    fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+    masks = [int(fields[key].strip(), 16) for key in ("SigPnd", "ShdPnd")]
+    return not fields["State"].strip().startswith("T") or any(m >> (signum - 1) & 1 for m in masks)
+
+
+@contextmanager
+def stopped(job: str, awaiting: signal.Signals) -> Iterator[None]:
+    """The job's worker held still (SIGSTOP) inside, and after until SLURM has sent it
+    `awaiting`; then it continues (SIGCONT) and handles the signal at its next step.
+
+    A job whose remaining steps take less time than SLURM needs to send a signal (its
+    time-limit check runs every 30 s) would otherwise finish first: this makes the time
+    at which the signal lands independent of the machine's speed."""
+    pids = wait_for(lambda: job_processes(job), f"the Python worker of job {job}", 60)
+    for pid in pids:
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        yield
+        wait_for(lambda: all(signalled(pid, awaiting) for pid in pids), awaiting.name, 150)
+    finally:
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGCONT)
+            except ProcessLookupError:  # it already handled the signal and ended
+                pass

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import shlex
+import signal
 import socket
 import subprocess
 import sys
@@ -24,6 +25,7 @@ from cluster import (
     reference_results,
     results,
     slurm,
+    stopped,
     unlearn,
     wait_for,
     window_checkpoint,
@@ -101,12 +103,15 @@ def test_scancel_signal_term_saves_says_interrupted_and_its_command_resumes(
 
 
 def _limit_near(job: str) -> None:
-    """Shorten the running job's time limit so that SLURM's warning (USR2, signal_delay_s
-    = 40 s before it) goes out at its next time-limit check (every 30 s): the limit then
-    lies 40 to 100 s ahead, and SLURM sends the warning up to 60 s early."""
-    used = [int(x) for x in slurm("squeue", "-h", "-j", job, "-o", "%M").split(":")]
-    seconds = sum(x * 60**i for i, x in enumerate(reversed(used)))
-    slurm("scontrol", "update", f"JobId={job}", f"TimeLimit={math.ceil((seconds + 40) / 60)}")
+    """Bring the running job's time limit near, with the job held still until SLURM's
+    warning (USR2, signal_delay_s = 40 s before the limit) has reached it: the limit then
+    lies 40 to 100 s ahead, SLURM checks time limits every 30 s and sends the warning up
+    to 60 s early, and a fast machine would finish the window before it arrived."""
+    with stopped(job, signal.SIGUSR2):
+        used = [int(x) for x in slurm("squeue", "-h", "-j", job, "-o", "%M").split(":")]
+        seconds = sum(x * 60**i for i, x in enumerate(reversed(used)))
+        limit = math.ceil((seconds + 40) / 60)
+        slurm("scontrol", "update", f"JobId={job}", f"TimeLimit={limit}")
 
 
 def test_a_time_limit_requeues_by_default_and_resumes_from_the_signal_step(
