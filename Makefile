@@ -15,11 +15,13 @@ install: ## Create .venv and install unlearn (editable) with its test extra
 	$(PY) -m pip install --upgrade pip
 	$(PY) -m pip install -e '.[test]'
 
-test: ## Run the fast test suite (CPU, offline)
-	$(PY) -m pytest -q
+# one pytest worker per core (pytest-xdist); TEST_WORKERS=0 runs in this process (pdb, -s)
+TEST_WORKERS ?= 2
+test: ## Run the fast test suite (CPU, offline; TEST_WORKERS=2 processes)
+	$(PY) -m pytest -q -n $(TEST_WORKERS)
 
 test-slow: ## Run the slow tests as well
-	$(PY) -m pytest -q -m ''
+	$(PY) -m pytest -q -n $(TEST_WORKERS) -m ''
 
 # tests/slurm against a real one-node SLURM cluster on this machine (root, Debian/Ubuntu):
 # installs and starts it (scripts/slurm-local.sh up), runs the tests, stops it again
