@@ -4,7 +4,7 @@ PYTHON ?= python3.11
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: help install test test-slow test-slurm lint format run clean clean-cache bench sweep-mini analyze sync dashboard reproduce-cpu gpu-check
+.PHONY: help install test test-slow test-slurm lint format run clean clean-cache bench sweep-mini analyze sync dashboard reproduce-cpu answers-cpu gpu-check
 
 help: ## Show this help
 	@grep -E '^[a-zA-Z_%-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
@@ -101,6 +101,28 @@ else
 	done; \
 	$(PY) -m unlearn.analyze $$out || status=1; \
 	echo "reproduce-cpu: $$(( $$(date +%s) - start )) s wall; report: $$out/report.md"; \
+	exit $$status
+endif
+
+# The real-data answers (docs/findings.md): the CIFAR-10 methods leaderboard and the rule
+# "when unlearning helps" on digits and CIFAR-10, in one folder so that its report pools them.
+ANSWER_SWEEPS := when_helps_mini methods_cpu when_helps_cpu
+answers-cpu: ## CIFAR-10 leaderboard + when unlearning helps (digits and CIFAR pooled), 2 CPU cores (CIFAR_NPZ=PATH, DRY_RUN=1)
+ifneq ($(DRY),)
+	@for s in $(ANSWER_SWEEPS); do \
+		case $$s in *_mini) args="logger=csv $(ARGS)";; *) args="$(CPU_ARGS)";; esac; \
+		$(PY) -m unlearn.sweeps $$s $$args || exit 1; done
+else
+	@start=$$(date +%s); status=0; out=multirun/answers-cpu/$(STAMP); mkdir -p $$out; \
+	for s in $(ANSWER_SWEEPS); do \
+		case $$s in *_mini) args="logger=csv $(ARGS)";; *) args="$(CPU_ARGS)";; esac; \
+		echo "== $$s ($$(( $$(date +%s) - start )) s)"; \
+		OMP_NUM_THREADS=1 $(PY) -m unlearn -m +sweep=$$s hydra.sweep.dir=$$out/$$s \
+			hydra/launcher=local_gpus hydra.launcher.n_jobs=$(CPU_JOBS) $$args \
+			> $$out/$$s.log 2>&1 || { status=1; echo "   $$s failed: $$out/$$s.log"; }; \
+	done; \
+	$(PY) -m unlearn.analyze $$out || status=1; \
+	echo "answers-cpu: $$(( $$(date +%s) - start )) s wall; report: $$out/report.md"; \
 	exit $$status
 endif
 

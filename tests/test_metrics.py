@@ -77,3 +77,54 @@ def test_field_metrics_of_the_twin_itself_have_zero_gaps():
     assert out["gap_acc_forget"] == out["gap_acc_test"] == out["gap_mia_forget"] == 0.0
     assert out["acc_forget"] in (0.0, 0.5, 1.0) and out["retain_sample_size"] == 8
     assert out["cost_gradient_evaluations"] == 4 and out["cost_stored_bytes"] == 16
+
+
+def test_a_diverged_model_is_scored_nan_and_the_run_goes_on():
+    """NaN outputs (a method that blew up on real data) once crashed the MIA fit and lost
+    every method's row; now the diverged model reads as NaN and says why."""
+    from omegaconf import OmegaConf
+
+    twin, broken = nn.Linear(3, 2), nn.Linear(3, 2)
+    with torch.no_grad():
+        broken.weight.fill_(float("nan"))
+    cfg = OmegaConf.create({"seed": 0, "metrics": {"retain_sample": 8, "mia_feature": "entropy"}})
+    cost = {"gradient_evaluations": 1, "samples": 2, "seconds": 0.1, "hessian_vector_products": 0}
+    out = field_metrics(
+        cfg, _Data(), broken, twin, torch.tensor([1, 2]), math.nan, 2.0, cost, cost, 0
+    )
+    assert out["outputs_finite"] is False and out["twin_outputs_finite"] is True
+    for key in ("acc_forget", "acc_retain", "acc_test", "mia_forget", "gap_acc_test"):
+        assert math.isnan(out[key]), key
+    assert out["twin_acc_test"] in (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
+
+
+def test_mia_is_nan_when_a_feature_is_not_finite():
+    good = torch.tensor([0.1, 0.2, 0.3])
+    assert math.isnan(mia_efficacy(good, good, torch.tensor([float("nan"), 0.1])))
+    assert math.isnan(mia_efficacy(torch.tensor([float("inf"), 0.1]), good, good))
+
+
+def test_the_twin_is_scored_once_for_every_method_of_a_run():
+    from omegaconf import OmegaConf
+
+    from unlearn.metrics.report import TwinScores
+
+    calls = []
+
+    class Counting(nn.Linear):
+        def forward(self, x):
+            calls.append(len(x))
+            return super().forward(x)
+
+    twin, scores = Counting(3, 2), TwinScores()
+    cfg = OmegaConf.create({"seed": 0, "metrics": {"retain_sample": 8}})
+    cost = {"gradient_evaluations": 1, "samples": 2, "seconds": 0.1, "hessian_vector_products": 0}
+    rows = [
+        field_metrics(
+            cfg, _Data(), nn.Linear(3, 2), twin, torch.tensor([1]), 1.0, 2.0, cost, cost, 0, scores
+        )  # fmt: skip
+        for _ in range(3)
+    ]
+    assert len(calls) == 3  # F, the R sample, the test set: once, not once per method
+    assert rows[0]["twin_acc_test"] == rows[2]["twin_acc_test"]
+    assert "_logits" not in rows[2] and rows[2]["output_distance_test"] > 0

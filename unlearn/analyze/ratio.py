@@ -25,13 +25,13 @@ MARKERS = "os^vDP*Xph<>"
 MAX_PANELS = 6
 
 
-def _ratio(row: dict[str, Any]) -> float:
+def v_over_v_none(row: dict[str, Any]) -> float:
     v, v_none = row.get("verification_error"), row.get("verification_error_no_unlearning")
     ok = isinstance(v, int | float) and isinstance(v_none, int | float) and v_none > 0
     return float(v) / float(v_none) if ok else math.nan
 
 
-def _method(row: dict[str, Any]) -> str:
+def method_label(row: dict[str, Any]) -> str:
     method = str(row.get("method") or "?")
     k = (row.get("config") or {}).get("unlearn", {}).get("top_k")
     return f"{method} k={k}" if method == "damped_gradient" and k is not None else method
@@ -42,13 +42,13 @@ def points(rows: list[dict[str, Any]]) -> list[tuple[str, str, float, float]]:
     and v / v_none > 0 (retraining's 0 has no place on a log axis; the table counts it)."""
     out = []
     for row in rows:
-        x, y = lr_sigma_window(row), _ratio(row)
+        x, y = lr_sigma_window(row), v_over_v_none(row)
         if math.isfinite(x) and x > 0 and math.isfinite(y) and y > 0:
-            out.append((f"{row.get('model')} on {row.get('data')}", _method(row), x, y))
+            out.append((f"{row.get('model')} on {row.get('data')}", method_label(row), x, y))
     return out
 
 
-def _log_axis(axis: Any) -> None:
+def log_axis(axis: Any) -> None:
     """A log axis labelled in plain numbers (0.2, 1, 5), not 2×10⁻¹."""
     axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
     axis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
@@ -68,8 +68,8 @@ def _figure(pts: list[tuple[str, str, float, float]], out_dir: Path, name: str) 
                            alpha=0.8, color=f"C{i % 10}", edgecolors="none")  # fmt: skip
         ax.set_xscale("log")
         ax.set_yscale("log")
-        _log_axis(ax.xaxis)
-        _log_axis(ax.yaxis)
+        log_axis(ax.xaxis)
+        log_axis(ax.yaxis)
         ax.margins(0.08)  # no point on the frame
         ax.axhline(1.0, color="grey", ls="--", lw=1, label="doing nothing (v = v_none)")
         bound = f"η·σ_avg·(t − 1) = {HELPS_BELOW:g}, the rule's bound"
@@ -83,7 +83,7 @@ def _figure(pts: list[tuple[str, str, float, float]], out_dir: Path, name: str) 
 
 def render(rows: list[dict[str, Any]], out_dir: Path) -> str:
     """The section: a count per method, inside and outside the rule, and the figure."""
-    ratios = [(r, _ratio(r), lr_sigma_window(r)) for r in rows]
+    ratios = [(r, v_over_v_none(r), lr_sigma_window(r)) for r in rows]
     defined = [(r, y, x) for r, y, x in ratios if math.isfinite(y)]
     if not defined:
         return (
@@ -92,7 +92,7 @@ def render(rows: list[dict[str, Any]], out_dir: Path) -> str:
         )
     by_method: dict[str, list[tuple[float, float]]] = defaultdict(list)
     for row, y, x in defined:
-        by_method[_method(row)].append((y, x))
+        by_method[method_label(row)].append((y, x))
     lines = [
         "## Did unlearning help: v / v_none",
         "",

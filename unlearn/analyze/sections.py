@@ -53,6 +53,7 @@ SECTIONS: list[Section] = [
     Section("unlearn.analyze.tables:render"),
     Section("unlearn.analyze.correlation:render"),
     Section("unlearn.analyze.ratio:render"),
+    Section("unlearn.analyze.crossing:render"),
     Section("unlearn.analyze.curves:render"),
     Section("unlearn.analyze.curvature:render", optional=True),
     Section("unlearn.analyze.privacy:privacy_report", optional=True),

@@ -15,6 +15,7 @@ Requires the module to expose ``net``, ``objective``, ``loss_on``, ``lr`` and
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -32,6 +33,8 @@ from unlearn.math.params import distance, trainable
 from unlearn.math.single_gradient import ForgetStep
 from unlearn.methods import Cost, UnlearningMethod, build
 from unlearn.twin import LockstepTwin, PartialBatch
+
+log = logging.getLogger(__name__)
 
 
 def _train_labels(trainer: L.Trainer, n_fallback: int) -> Tensor:
@@ -253,9 +256,15 @@ class Unlearner(L.Callback):
         current = [p.detach() for p in trainable(pl_module.net).values()]
         final = step == trainer.max_steps
         answers: list[list[Tensor] | None] = []
-        for lane in self.lanes:  # a post-hoc method gives w'' from the final model only
+        began = time.perf_counter()
+        for i, lane in enumerate(self.lanes, 1):  # a post-hoc method: from the final model only
             early = getattr(lane.method, "post_hoc", False) and not final
             answers.append(None if early else self.unlearned_weights(pl_module, lane.method))
+            if final and len(self.lanes) > 1:  # the post-hoc methods' budgets run here
+                log.info(
+                    "methods: %d/%d unlearned at step %d (%s), %.0f s",
+                    i, len(self.lanes), step, lane.name, time.perf_counter() - began,
+                )  # fmt: skip
         distances = [distance(twin, w) for w in answers if w is not None]
         *values, v_none = torch.stack([*distances, distance(twin, current)]).tolist()
         self.steps.append(step)

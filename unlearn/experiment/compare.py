@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 from typing import Any
 
 import yaml
@@ -195,12 +196,13 @@ def method_rows(
     if not entries(cfg) or unlearner is None or unlearner.twin is None:
         return {}
     from unlearn.metrics import field_metrics
-    from unlearn.metrics.report import with_weights
+    from unlearn.metrics.report import TwinScores, with_weights
 
     rows: dict[str, Any] = {}
     v_none = results["verification_error_no_unlearning"]
     v_order = results.get("v_order")
-    for lane in unlearner.lanes:
+    twin_scores, began = TwinScores(), time.perf_counter()
+    for i, lane in enumerate(unlearner.lanes, 1):
         if lane.final is None:  # resumed at step t: the answer was never asked for
             lane.final = [
                 w.detach().clone() for w in unlearner.unlearned_weights(module, lane.method)
@@ -214,7 +216,11 @@ def method_rows(
         row |= field_metrics(
             cfg, data, with_weights(module.net, lane.final), unlearner.twin.net,
             unlearner.forget_indices, v, v_none, unlearner.cost_of(lane.method).as_dict(),
-            unlearner.twin_cost.as_dict(), lane.method.storage_bytes,
+            unlearner.twin_cost.as_dict(), lane.method.storage_bytes, twin_scores,
+        )  # fmt: skip
+        log.info(
+            "methods: %d/%d scored (%s: accuracies, MIA, output distances), %.0f s",
+            i, len(unlearner.lanes), lane.name, time.perf_counter() - began,
         )  # fmt: skip
         if isinstance(v_order, float):
             row["v_order_ratio"] = v / v_order if v_order else math.nan

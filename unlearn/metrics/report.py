@@ -7,6 +7,7 @@ itself are 0 by definition), on F, on a fixed seeded sample of R and on the test
 from __future__ import annotations
 
 import copy
+import math
 from typing import Any
 
 import torch
@@ -70,7 +71,11 @@ def _scores(
     net: nn.Module, sets: dict[str, tuple[Tensor, Tensor]], mia: str, batch: int
 ) -> dict[str, Any]:
     logits = {k: outputs(net, x, batch) for k, (x, _) in sets.items()}
-    out: dict[str, Any] = {f"acc_{k}": accuracy(logits[k], sets[k][1]) for k in sets}
+    finite = all(bool(torch.isfinite(x).all()) for x in logits.values())
+    out: dict[str, Any] = {  # a diverged model (NaN or inf outputs) has no accuracy
+        f"acc_{k}": accuracy(logits[k], sets[k][1]) if finite else math.nan for k in sets
+    }
+    out["outputs_finite"] = finite
     feats = {k: _feature(mia, logits[k], sets[k][1]) for k in sets}
     out["mia_forget"] = mia_efficacy(feats["retain"], feats["test"], feats["forget"])
     out["_logits"] = logits
@@ -99,6 +104,21 @@ def original_accuracies(cfg: DictConfig, data: Any, net: nn.Module, forget: Tens
     return {f"original_acc_{k}": accuracy(outputs(net, x, batch), y) for k, (x, y) in sets.items()}
 
 
+class TwinScores:
+    """The twin's scores on F, the R sample and the test set, computed once per run: every
+    method of a compared run is set beside the same M' (on CIFAR-10 each pass over the
+    test set costs seconds)."""
+
+    def __init__(self) -> None:
+        self._found: dict[int, dict[str, Any]] = {}
+
+    def of(self, twin_net: nn.Module, compute: Any) -> dict[str, Any]:
+        key = id(twin_net)
+        if key not in self._found:
+            self._found[key] = compute()
+        return self._found[key]
+
+
 def field_metrics(
     cfg: DictConfig,
     data: Any,
@@ -110,14 +130,18 @@ def field_metrics(
     cost: dict[str, Any],
     twin_cost: dict[str, Any],
     stored_bytes: int,
+    twin_scores: TwinScores | None = None,
 ) -> dict[str, Any]:
     """results.json's flat metric keys for M'' (no prefix) and M' (``twin_``), their gaps
-    (M'' − M'), the output distance on F and on the test set, v/v_none and the cost."""
+    (M'' − M'), the output distance on F and on the test set, v/v_none and the cost.
+
+    `twin_scores`, shared by the calls of one run, scores the twin once for all of them."""
     sets = _sets(cfg, data, forget)
     opts = cfg.get("metrics") or {}
     mia, batch = str(opts.get("mia_feature", "entropy")), int(getattr(data, "test_batch_size", 512))
     mine = _scores(unlearned_net, sets, mia, batch)
-    twin = _scores(twin_net, sets, mia, batch)
+    scored = (twin_scores or TwinScores()).of(twin_net, lambda: _scores(twin_net, sets, mia, batch))
+    twin = dict(scored)  # its own copy: "_logits" is popped below
     logits, twin_logits = mine.pop("_logits"), twin.pop("_logits")
     results: dict[str, Any] = {
         "v_ratio": v / v_none if v_none else float("nan"),
@@ -125,7 +149,7 @@ def field_metrics(
         "output_distance_test": mean_js(logits["test"], twin_logits["test"]),
         **mine,
         **{f"twin_{k}": x for k, x in twin.items()},
-        **{f"gap_{k}": mine[k] - twin[k] for k in mine},
+        **{f"gap_{k}": mine[k] - twin[k] for k in mine if k != "outputs_finite"},
         "retain_sample_size": len(sets["retain"][1]),
         "test_sample_size": len(sets["test"][1]),
     }

@@ -49,11 +49,14 @@ def mia_efficacy(member: Tensor, nonmember: Tensor, forget: Tensor) -> float:
     The attack is a logistic regression on log(feature) (per-sample loss or modified
     entropy: low for members), fit with balanced classes on retain members against test
     non-members, then applied to F. 1.0: F looks wholly unseen; 0.0: wholly seen.
-    NaN when F, or either side of the fit, is empty.
+    NaN when F, or either side of the fit, is empty, or any feature is not finite (a
+    diverged model's outputs: nothing to attack).
     """
     from sklearn.linear_model import LogisticRegression
 
     if min(len(member), len(nonmember), len(forget)) == 0:
+        return math.nan
+    if not all(bool(torch.isfinite(f).all()) for f in (member, nonmember, forget)):
         return math.nan
 
     def log(v: Tensor) -> np.ndarray:
