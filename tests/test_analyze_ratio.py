@@ -75,3 +75,23 @@ def test_the_privacy_figures_title_r_with_its_interval(monkeypatch, tmp_path):
 def test_the_correlation_figures_print_r_only_through_its_label():
     source = inspect.getsource(correlation._figure)
     assert "fam.corr.label()" in source and "r = " not in source
+
+
+def test_seventeen_methods_get_seventeen_colours():
+    from unlearn.analyze.ratio import colour
+
+    assert len({str(colour(i, 17)) for i in range(17)}) == 17
+    assert [colour(i, 3) for i in range(3)] == ["C0", "C1", "C2"]
+
+
+def test_a_colour_of_one_value_draws_no_colour_bar():
+    """Fig. 14 on a methods sweep (γ = 0 in every run) once showed a bar of one value."""
+    from unlearn.analyze import plots
+
+    fig, (ax,) = plots.panels(1)
+    plots.scatter(ax, [1.0, 2.0, 3.0], [2.0, 1.0, 3.0], [0.0, 0.0, 0.0], "γ")
+    assert len(fig.axes) == 1  # no colour-bar axes
+    assert [t.get_text() for t in ax.texts] == ["γ = 0 in every run"]
+    fig, (ax,) = plots.panels(1)
+    plots.scatter(ax, [1.0, 2.0], [2.0, 1.0], [0.0, 5.0], "γ")
+    assert len(fig.axes) == 2

@@ -171,6 +171,6 @@ def test_an_unknown_sweep_is_one_line_naming_the_allowed_ones():
 
     check_argv(["-m", "+sweep=table4", "gamma=1"])
     with pytest.raises(
-        ConfigError, match=r"^sweep='tabel4': allowed curvature, fig11_gamma, .*table4_mini$"
+        ConfigError, match=r"^sweep='tabel4': allowed curvature, fig11_gamma, .*when_helps_mini$"
     ):
         check_argv(["-m", "+sweep=tabel4"])

@@ -158,58 +158,80 @@ def estimates(pts: list[Point]) -> dict[tuple[str, str], tuple[int, int, Crossin
     return out
 
 
+def _forest(ax: Any, methods: list[str], found: dict, lo: float, hi: float) -> None:
+    """One row per method: x* and its interval; an arrow at the edge for a bound."""
+    for row, method in enumerate(methods):
+        colour, cross = f"C{row % 10}", found[(method, "all")][2]
+        y = len(methods) - 1 - row
+        if cross is None:
+            ax.text(lo, y, "  too few runs", va="center", fontsize=6.5, color=colour)
+            continue
+        if math.isinf(cross.estimate):  # helps (or fails) over the whole measured range
+            edge = hi if cross.estimate > 0 else lo
+            ax.plot([edge], [y], marker=">" if cross.estimate > 0 else "<", color=colour, ms=7)
+            words = "helps over the whole range" if cross.estimate > 0 else "never helps"
+            right = cross.estimate > 0
+            ax.annotate(
+                words, (edge, y), xytext=(-9 if right else 9, 0), textcoords="offset points",
+                ha="right" if right else "left", va="center", fontsize=6.5, color=colour,
+            )  # fmt: skip
+            continue
+        left = cross.low if math.isfinite(cross.low) else lo
+        right = cross.high if math.isfinite(cross.high) else hi
+        ax.plot([left, right], [y, y], color=colour, lw=2.2, solid_capstyle="butt")
+        ax.plot([cross.estimate], [y], marker="D", color=colour, ms=5, mec="white", mew=0.6)
+    ax.set_yticks(range(len(methods)), labels=list(reversed(methods)))
+    ax.set_ylim(-0.7, len(methods) - 0.3)
+    ax.grid(False, axis="y")
+    ax.axvline(HELPS_BELOW, color="#b00020", ls=":", lw=1)
+    ax.set_ylabel("x* (95 %)", fontsize=7)
+
+
 def _figure(pts: list[Point], found: dict, out_dir: Path) -> str:
     methods = _order({p[1] for p in pts})[:MAX_DRAWN]
     datasets = sorted({p[0] for p in pts})
-    fig, (ax,) = plots.panels(1, width=8.6, height=5.0, cols=1)
+    fig, (ax, forest) = plots.stacked([4.6, 0.35 + 0.24 * len(methods)], width=11.0)
     for i, method in enumerate(methods):
-        colour = f"C{i % 10}"
         for j, data in enumerate(datasets):
             mine = [(x, y) for d, m, x, y in pts if m == method and d == data]
             if mine:
                 xs, ys = zip(*mine, strict=True)
-                ax.scatter(xs, ys, s=20, marker=MARKERS[j % len(MARKERS)], color=colour,
+                ax.scatter(xs, ys, s=20, marker=MARKERS[j % len(MARKERS)], color=f"C{i % 10}",
                            alpha=0.75, edgecolors="none")  # fmt: skip
     ax.set_xscale("log")
     ax.set_yscale("log")
-    ax.margins(0.06)
+    ax.margins(0.04)
     lo, hi = ax.get_xlim()
-    handles = []
-    for i, method in enumerate(methods):
-        colour = f"C{i % 10}"
-        runs, _, cross = found[(method, "all")]
-        label = f"{method}: x* = {cross.text() if cross else 'too few runs'} (n = {runs})"
-        if cross and math.isfinite(cross.estimate):
-            left = cross.low if math.isfinite(cross.low) else lo
-            right = cross.high if math.isfinite(cross.high) else hi
-            y = 1.0 * 1.035 ** (i - (len(methods) - 1) / 2)  # side by side around v = v_none
-            spread = [[cross.estimate - left], [right - cross.estimate]]
-            ax.errorbar([cross.estimate], [y], xerr=spread, fmt="|", ms=9, mew=2, color=colour,
-                        lw=1.6, capsize=0)  # fmt: skip
-        handles.append(Line2D([], [], color=colour, marker="o", ls="", label=label))
-    ax.set_xlim(lo, hi)
-    log_axis(ax.xaxis)
+    _forest(forest, methods, found, lo, hi)
+    forest.set_xlim(lo, hi)
+    log_axis(forest.xaxis)
     log_axis(ax.yaxis)
     ax.axhline(1.0, color="grey", ls="--", lw=1)
     ax.axvline(HELPS_BELOW, color="#b00020", ls=":", lw=1)
-    bound = f"the digits rule's bound, x = {HELPS_BELOW:g}"
+    handles = []
+    for i, method in enumerate(methods):
+        runs, _, cross = found[(method, "all")]
+        label = f"{method}: x* = {cross.text() if cross else 'too few runs'} (n = {runs})"
+        handles.append(Line2D([], [], color=f"C{i % 10}", marker="o", ls="", label=label))
     handles += [
         Line2D([], [], color="grey", ls="--", label="doing nothing: v = v_none"),
-        Line2D([], [], color="#b00020", ls=":", label=bound),
-        Line2D([], [], color="black", marker="|", ms=9, label="x*: crossing, 95 % interval"),
+        Line2D(
+            [], [], color="#b00020", ls=":", label=f"the digits rule's bound, x = {HELPS_BELOW:g}"
+        ),
     ]
     handles += [
         Line2D([], [], color="grey", marker=MARKERS[j % len(MARKERS)], ls="", label=data)
         for j, data in enumerate(datasets)
     ]
-    ax.set_xlabel("x = η·σ_avg·(t − 1): step size × curvature × steps since the forgotten one")
+    forest.set_xlabel("x = η·σ_avg·(t − 1): step size × curvature × steps since the forgotten one")
     ax.set_ylabel("v / v_none (below 1: closer to retraining than doing nothing)")
     plots.title(
         ax,
         f"When unlearning helps: {len({(p[0], p[2]) for p in pts})} windows pooled "
-        f"({', '.join(datasets)})",
-        "x*: where a monotone fit of each method's v / v_none reaches 1",
-        width=110,
+        f"({', '.join(datasets)}), the window's first batch forgotten",
+        "below: x*, where a monotone fit of each method's v / v_none reaches 1, "
+        "with its 95 % bootstrap interval",
+        width=120,
     )
     ax.legend(handles=handles, fontsize=6.5, loc="upper left", bbox_to_anchor=(1.01, 1.0),
               frameon=False)  # fmt: skip
@@ -227,8 +249,9 @@ def render(rows: list[dict[str, Any]], out_dir: Path) -> str:
     lines = [
         head,
         "",
-        f"x = η·σ_avg·(t − 1); x* is where a monotone fit of log(v / v_none) on log x reaches "
-        f"0, with a {LEVEL:.0%} bootstrap interval over runs ({RESAMPLES} resamples, seeded). "
+        "x = η·σ_avg·(t − 1); x* is where a monotone fit of log(v / v_none) on log x "
+        f"reaches 0, with a {LEVEL * 100:.0f} % bootstrap interval over runs ({RESAMPLES} "
+        "resamples, seeded). "
         f"The project's rule from digits: {RULE}. Every run of this folder that forgets the "
         f"window's first batch is pooled ({len(rows) - len(rule_rows(rows))} runs forgetting "
         "another set are left out: x counts the steps since the forgotten one); `none` and "

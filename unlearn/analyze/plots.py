@@ -83,6 +83,19 @@ def panels(
     return fig, flat[:n]
 
 
+def stacked(heights: Sequence[float], width: float) -> tuple[Figure, list[Axes]]:
+    """Panels one above the other sharing the x axis, `heights` inches each, house style."""
+    with plt.rc_context(STYLE):
+        fig, axes = plt.subplots(
+            len(heights), 1, figsize=(width, sum(heights)), sharex=True, squeeze=False,
+            gridspec_kw={"height_ratios": list(heights)},
+        )  # fmt: skip
+    flat = list(axes.ravel())
+    for ax in flat:
+        tidy(ax)
+    return fig, flat
+
+
 def tidy(ax: Axes) -> None:
     """House style on one panel: few ticks, ×10ⁿ offsets for very large or small numbers."""
     with plt.rc_context(STYLE):
@@ -139,7 +152,18 @@ def save(fig: Figure, out_dir: Path, name: str, note: str | None = None) -> str:
 def scatter(
     ax: Axes, x: Sequence[float], y: Sequence[float], c: Sequence[float], label: str
 ) -> None:
-    """e against v, coloured by `c` (a step or γ), with a colour bar named `label`."""
+    """e against v, coloured by `c` (a step or γ), with a colour bar named `label`; when
+    `c` holds one value, one colour and a note saying so (a bar of one value reads as a
+    scale that is not there)."""
+    if len({float(v) for v in c}) <= 1:
+        ax.scatter(x, y, color="C0", s=18, edgecolors="none")
+        only = f"{float(c[0]):g}" if len(c) else "—"
+        ax.text(0.98, 0.02, f"{label} = {only} in every run", transform=ax.transAxes,
+                ha="right", va="bottom", fontsize=6.5, color="#444444")  # fmt: skip
+        ax.set_xlabel("unlearning error e")
+        ax.set_ylabel("verification error v")
+        tidy(ax)
+        return
     points = ax.scatter(x, y, c=c, cmap="viridis", s=18, edgecolors="none")
     bar = ax.figure.colorbar(points, ax=ax)
     bar.set_label(label, fontsize=STYLE["axes.labelsize"])

@@ -16,6 +16,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from matplotlib import colormaps
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from unlearn.analyze import plots
@@ -48,6 +49,12 @@ def points(rows: list[dict[str, Any]]) -> list[tuple[str, str, float, float]]:
     return out
 
 
+def colour(i: int, n: int) -> Any:
+    """The i-th of n distinct colours: matplotlib's 10 defaults, tab20's 20 beyond 10 (17
+    methods on one leaderboard must not share a colour)."""
+    return f"C{i}" if n <= 10 else colormaps["tab20"](i % 20)
+
+
 def log_axis(axis: Any) -> None:
     """A log axis labelled in plain numbers (0.2, 1, 5), not 2×10⁻¹."""
     axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
@@ -65,7 +72,7 @@ def _figure(pts: list[tuple[str, str, float, float]], out_dir: Path, name: str) 
             if mine:
                 xs, ys = zip(*mine, strict=True)
                 ax.scatter(xs, ys, s=22, marker=MARKERS[i % len(MARKERS)], label=method,
-                           alpha=0.8, color=f"C{i % 10}", edgecolors="none")  # fmt: skip
+                           alpha=0.8, color=colour(i, len(methods)), edgecolors="none")  # fmt: skip
         ax.set_xscale("log")
         ax.set_yscale("log")
         log_axis(ax.xaxis)
