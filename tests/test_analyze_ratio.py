@@ -95,3 +95,13 @@ def test_a_colour_of_one_value_draws_no_colour_bar():
     fig, (ax,) = plots.panels(1)
     plots.scatter(ax, [1.0, 2.0], [2.0, 1.0], [0.0, 5.0], "γ")
     assert len(fig.axes) == 2
+
+
+def test_damped_gradient_is_labelled_by_its_k_however_k_was_set():
+    from unlearn.analyze.ratio import method_label
+
+    five = {"config": {"unlearn": {"top_k": 5}}}
+    assert method_label({"method": "damped_gradient"}) == "damped_gradient k=1"  # its default
+    assert method_label({"method": "damped_gradient", **five}) == "damped_gradient k=5"
+    assert method_label({"method": "damped_gradient@top_k:1", **five}) == "damped_gradient k=1"
+    assert method_label({"method": "rewind@k:10", **five}) == "rewind@k:10"

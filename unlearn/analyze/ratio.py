@@ -32,10 +32,20 @@ def v_over_v_none(row: dict[str, Any]) -> float:
     return float(v) / float(v_none) if ok else math.nan
 
 
+DAMPED_DEFAULT_K = 1  # conf/unlearn/damped_gradient.yaml's top_k
+
+
 def method_label(row: dict[str, Any]) -> str:
+    """The method's name; damped_gradient as 'damped_gradient k=K' whichever way K was set
+    (a compared entry's `@top_k:K`, the run's unlearn.top_k, or the method's default), so
+    that single and compared runs of the same k pool."""
     method = str(row.get("method") or "?")
-    k = (row.get("config") or {}).get("unlearn", {}).get("top_k")
-    return f"{method} k={k}" if method == "damped_gradient" and k is not None else method
+    base, _, settings = method.partition("@")
+    if base != "damped_gradient":
+        return method
+    own = dict(part.split(":", 1) for part in settings.split("@") if ":" in part)
+    k = own.get("top_k") or (row.get("config") or {}).get("unlearn", {}).get("top_k")
+    return f"damped_gradient k={k or DAMPED_DEFAULT_K}"
 
 
 def points(rows: list[dict[str, Any]]) -> list[tuple[str, str, float, float]]:
