@@ -141,3 +141,17 @@ def test_preflight_checks_a_sweeps_own_experiments_with_the_command_line(tmp_pat
         preflight(["-m", "+sweep=fig11_gamma_cpu", "data.npz=/no/such.npz"])
     with pytest.raises(ConfigError, match=r"^lr=-1"):  # every swept value is still checked
         preflight(["-m", "+sweep=fig9_t_cpu", f"data.npz={npz}", "seed=0,1", "lr=0.1,-1"])
+
+
+def test_make_answers_cpu_dry_run_gives_cifar_its_data_and_digits_none():
+    """The real-data answers: the digits grid takes no data.npz (its data set has none)."""
+    proc = subprocess.run(
+        ["make", "--no-print-directory", "answers-cpu", "DRY_RUN=1", "CIFAR_NPZ=/p/c10.npz"],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    cifar = ["data.npz=/p/c10.npz", "logger=csv"]
+    expected = list_jobs("when_helps_mini", ["logger=csv"])
+    expected += list_jobs("methods_cpu", cifar) + list_jobs("when_helps_cpu", cifar)
+    assert [ln.split() for ln in proc.stdout.splitlines()] == expected
+    assert len(expected) == 40 + 18 + 8
