@@ -154,4 +154,4 @@ def test_make_answers_cpu_dry_run_gives_cifar_its_data_and_digits_none():
     expected = list_jobs("when_helps_mini", ["logger=csv"])
     expected += list_jobs("methods_cpu", cifar) + list_jobs("when_helps_cpu", cifar)
     assert [ln.split() for ln in proc.stdout.splitlines()] == expected
-    assert len(expected) == 40 + 18 + 8
+    assert len(expected) == 40 + 18 + 13
