@@ -100,3 +100,24 @@ def test_a_compared_run_is_read_as_one_row_per_method(tmp_path):
     assert found[("run", "b")]["v_ratio"] == 0.25 and found[("run", "b")]["compared"] == 2
     assert found[("run", "b")]["curves"] == {"step": [1], "verification_error": [1.0]}
     assert "methods" not in found[("run", "a")] and found[("old", "c")]["v_ratio"] == 0.5
+
+
+def test_runs_at_two_learning_rates_get_a_table_each_and_pair_within_it():
+    """methods_cpu runs every method at η = 0.01 and 0.1 with the same seeds: pairing by
+    seed alone once matched a run at one η with the reference at the other."""
+    from unlearn.analyze.leaderboard import paired
+
+    rows = []
+    for lr, base in ((0.01, 1.0), (0.1, 5.0)):
+        for s in range(3):
+            run = {"lr": lr, "job": f"{lr}/{s}", "compared": 2}
+            rows += [
+                _row("none", "first_batch", s, 1.0, 0) | run,
+                _row("fine_tune", "first_batch", s, base + 0.1 * s) | run,
+            ]
+    grouped = groups(rows)
+    assert list(grouped) == ["first_batch · η = 0.01", "first_batch · η = 0.1"]
+    high = grouped["first_batch · η = 0.1"]
+    assert paired(high["fine_tune"], high["none"]) == pytest.approx([4.0, 4.1, 4.2])
+    low = grouped["first_batch · η = 0.01"]
+    assert paired(low["fine_tune"], low["none"]) == pytest.approx([0.0, 0.1, 0.2])

@@ -25,7 +25,7 @@ import numpy as np
 from scipy import stats
 
 from unlearn.analyze.families import setting
-from unlearn.analyze.plots import save, slug
+from unlearn.analyze.plots import factor_label, save, slug, varied
 from unlearn.analyze.tables import fmt
 
 Row = dict[str, Any]
@@ -77,12 +77,15 @@ def _forget(row: Row) -> str:
 
 
 def groups(rows: list[Row]) -> dict[str, dict[str, list[Row]]]:
-    """forget set (· setting, when there are several) → method → its runs (over seeds)."""
+    """forget set (· setting, · every other knob that varies: η, t, γ, …) → method → its
+    runs, which then differ only by seed: a table never averages over η or t."""
     scored = [r for r in rows if r.get("method") and isinstance(r.get("v_ratio"), int | float)]
     several = len({setting(r) for r in scored}) > 1
+    knobs = varied(scored, skip=("seed", "method", "unlearn", "forget", "model", "data"))
     out: dict[str, dict[str, list[Row]]] = defaultdict(lambda: defaultdict(list))
     for row in scored:
         key = _forget(row) + (f" · {setting(row)}" if several else "")
+        key += f" · {factor_label(row, knobs)}" if knobs else ""
         out[key][_method(row)].append(row)
     return {k: dict(v) for k, v in sorted(out.items())}
 
@@ -110,13 +113,19 @@ def beats_nothing(by_method: dict[str, list[Row]]) -> list[str]:
 REFERENCES = ("none", "single_gradient")  # the paired differences' references
 
 
+def _window(row: Row) -> Any:
+    """What makes two rows share a window and a twin: the job of a compared run, else the
+    seed (separate runs of one seed and setting are deterministic, so they share them)."""
+    return ("job", row.get("job")) if row.get("compared") else ("seed", row.get("seed"))
+
+
 def paired(runs: list[Row], reference: list[Row], key: str = "v_ratio") -> list[float]:
-    """`key` of each run minus the reference's in the run of the same seed (same window,
-    same twin), for the seeds both have."""
-    ref = {r.get("seed"): r.get(key) for r in reference}
+    """`key` of each run minus the reference's on the same window (same twin), for the
+    windows both have."""
+    ref = {_window(r): r.get(key) for r in reference}
     out = []
     for r in runs:
-        a, b = r.get(key), ref.get(r.get("seed"))
+        a, b = r.get(key), ref.get(_window(r))
         if isinstance(a, int | float) and isinstance(b, int | float):
             out.append(float(a) - float(b))
     return out
