@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -148,7 +148,5 @@ def stopped(job: str, awaiting: signal.Signals) -> Iterator[None]:
         wait_for(lambda: all(signalled(pid, awaiting) for pid in pids), awaiting.name, 150)
     finally:
         for pid in pids:
-            try:
+            with suppress(ProcessLookupError):  # it already handled the signal and ended
                 os.kill(pid, signal.SIGCONT)
-            except ProcessLookupError:  # it already handled the signal and ended
-                pass
