@@ -121,8 +121,10 @@ else
 			hydra/launcher=local_gpus hydra.launcher.n_jobs=$(CPU_JOBS) $$args \
 			> $$out/$$s.log 2>&1 || { status=1; echo "   $$s failed: $$out/$$s.log"; }; \
 	done; \
+	for s in $(ANSWER_SWEEPS); do $(PY) -m unlearn.analyze $$out/$$s > /dev/null || status=1; done; \
 	$(PY) -m unlearn.analyze $$out || status=1; \
-	echo "answers-cpu: $$(( $$(date +%s) - start )) s wall; report: $$out/report.md"; \
+	echo "answers-cpu: $$(( $$(date +%s) - start )) s wall; report: $$out/report.md (pooled;" \
+		"each sweep's own, with the leaderboard of methods_cpu: $$out/<sweep>/report.md)"; \
 	exit $$status
 endif
 
