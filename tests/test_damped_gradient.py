@@ -76,3 +76,23 @@ def test_bad_top_k_stops_before_training(make_cfg):
     with pytest.raises(ConfigError, match="unlearn.method=unrolled: allowed with plain SGD"):
         check_method(make_cfg("unlearn=unrolled", "optimizer.momentum=0.9"))
     check_method(make_cfg("unlearn=damped_gradient", "unlearn.top_k=5"))  # follows it
+
+
+def test_the_report_says_when_a_factor_amplifies_past_the_edge_of_stability():
+    """On CIFAR-10 plain SGD settles at η λ₁ ≈ 2: there |1 − η λ| > 1 and the linearised
+    product grows instead of damping (it overflowed in 5 of 6 windows); the report says so."""
+    damped, _ = _window(DampedGradient(top_k=K))
+    assert damped.method.report() == {"largest_rate": pytest.approx(0.9), "amplified": False}
+
+    class OneDirection:
+        top_k = 1
+
+        def latest_top_k(self):
+            return [18.0], [[torch.ones(2, dtype=torch.float64) / 2**0.5]]
+
+    method = DampedGradient(top_k=1)
+    method.attach_callbacks([OneDirection()])
+    method.update, method.active, method.lr = [torch.ones(2, dtype=torch.float64)], True, 0.12
+    method.before_step(nn.Linear(1, 1))
+    assert method.report() == {"largest_rate": pytest.approx(1.16), "amplified": True}
+    assert method.update[0] == pytest.approx(torch.full((2,), -1.16, dtype=torch.float64))

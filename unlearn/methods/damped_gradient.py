@@ -11,6 +11,10 @@ tracking event: before every later step u the update d becomes
 by Π_u (1 − η λ_{j,u}) since its forgotten step and the rest of d is left as it is.
 k vectors are read from the callback, no Hessian-vector product of its own
 (docs/curvature.md, "Methods"). The gradients are taken at w_0 (w_ref=initial).
+
+Past the edge of stability (η λ_j > 2, where plain SGD settles on real data) a factor
+|1 − η λ_j| exceeds 1: the linearised product amplifies instead of damping, and over a long
+window it overflows. The report says so (`largest_rate`, `amplified`).
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ class DampedGradient(UnlearningMethod):
         self.active = False
         self.pending = 0  # steps to damp once the first eigenpairs arrive
         self.lr = 0.0
+        self.largest_rate = 0.0  # the largest |1 − η λ_j| applied
 
     def attach_callbacks(self, callbacks: list[Any]) -> None:
         found = [cb for cb in callbacks if hasattr(cb, "latest_top_k")]
@@ -71,6 +76,7 @@ class DampedGradient(UnlearningMethod):
             steps, self.pending = 1 + self.pending, 0
             coefs = [dot(v, self.update) for v in vectors[: self.top_k]]
             for lam, v, c in zip(values, vectors, coefs, strict=False):
+                self.largest_rate = max(self.largest_rate, abs(1.0 - self.lr * float(lam)))
                 factor = (1.0 - self.lr * lam) ** steps - 1.0
                 torch._foreach_add_(self.update, torch._foreach_mul(v, c * factor))
         self.cost.seconds += time.perf_counter() - begin
@@ -93,6 +99,10 @@ class DampedGradient(UnlearningMethod):
     ) -> list[Tensor]:
         return torch._foreach_add([p.detach() for p in trainable(net).values()], self.update)
 
+    def report(self) -> dict[str, Any]:
+        """The largest |1 − η λ| applied; `amplified` when above 1 (past the edge of stability)."""
+        return {"largest_rate": self.largest_rate, "amplified": self.largest_rate > 1.0}
+
     @property
     def storage_bytes(self) -> int:
         """The k eigenvectors it reads (held by the spectrum callback)."""
@@ -100,9 +110,11 @@ class DampedGradient(UnlearningMethod):
 
     def state_dict(self) -> dict[str, Any]:
         state = {"w0": self.w0, "update": self.update, "active": self.active}
-        return {**super().state_dict(), **state, "pending": self.pending, "lr": self.lr}
+        extra = {"pending": self.pending, "lr": self.lr, "largest_rate": self.largest_rate}
+        return {**super().state_dict(), **state, **extra}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         super().load_state_dict(state)
         self.w0, self.update, self.active = state["w0"], state["update"], state["active"]
         self.pending, self.lr = state["pending"], state["lr"]
+        self.largest_rate = state.get("largest_rate", 0.0)  # checkpoints from before it
