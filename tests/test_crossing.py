@@ -71,8 +71,10 @@ def test_the_section_pools_every_data_set_and_draws_one_figure(tmp_path):
     rows += [_row("rewind@k:10", x, 0.1) for x in xs]
     rows += [_row("none", x, 1.0) for x in xs] + [_row("retrain", x, 0.0) for x in xs]
     rows += [_row("salun", x, 0.5) | {"forget": "class"} for x in xs]  # x is not its distance
+    rows += [_row("damped_gradient", 1.0, 1.0) | {"verification_error": None}]  # overflowed
     text = crossing.render(rows, tmp_path)
     assert "(6 runs forgetting another set are left out" in text
+    assert "not finite (the weights overflowed): damped_gradient k=1 in 1." in text
     table = [line for line in text.splitlines() if line.startswith("| ")][1:]
     assert [line.split(" | ")[:3] for line in table] == [
         ["| single_gradient", "all pooled", "12"],

@@ -113,6 +113,11 @@ def crossing(xs: list[float], ys: list[float], seed: int = 0) -> Crossing | None
     return Crossing(back(estimate), back(low), back(high), 10 ** lx.min(), 10 ** lx.max())
 
 
+def _base(method: str) -> str:
+    """'damped_gradient' of 'damped_gradient k=5', 'rewind' of 'rewind@k:10'."""
+    return method.split("@", 1)[0].split(" ", 1)[0]
+
+
 Point = tuple[str, str, float, float]  # (data set, method, x, v / v_none)
 
 
@@ -127,18 +132,29 @@ def points(rows: list[dict[str, Any]]) -> list[Point]:
     for row in rule_rows(rows):
         method = method_label(row)
         x, y = lr_sigma_window(row), v_over_v_none(row)
-        base = method.split("@", 1)[0].split(" ", 1)[0]
-        if base in REFERENCES or not (math.isfinite(x) and x > 0 and math.isfinite(y) and y > 0):
+        if _base(method) in REFERENCES or not (math.isfinite(x) and x > 0 and math.isfinite(y) and y > 0):
             continue
         out.append((f"{row.get('model')} on {row.get('data')}", method, x, y))
     return out
+
+
+def not_finite(rows: list[dict[str, Any]]) -> dict[str, int]:
+    """Method → first-batch windows where its v / v_none is not finite (its weights
+    overflowed, e.g. damped_gradient past the edge of stability): left out, counted."""
+    out: dict[str, int] = defaultdict(int)
+    for row in rule_rows(rows):
+        method, y = method_label(row), v_over_v_none(row)
+        measured = isinstance(row.get("verification_error_no_unlearning"), int | float)
+        if _base(method) not in REFERENCES and measured and not math.isfinite(y):
+            out[method] += 1
+    return dict(out)
 
 
 def _order(methods: set[str]) -> list[str]:
     """The preferred methods first (their settings in name order), then the rest."""
 
     def rank(name: str) -> tuple[int, str]:
-        base = name.split("@", 1)[0].split(" ", 1)[0]
+        base = _base(name)
         pos = PREFERRED.index(base) if base in PREFERRED else len(PREFERRED)
         return pos, name
 
@@ -268,6 +284,10 @@ def render(rows: list[dict[str, Any]], out_dir: Path) -> str:
             text = cross.text() if cross else f"— (fewer than {MIN_RUNS} runs or one x)"
             label = "all pooled" if data == "all" else data
             lines.append(f"| {method} | {label} | {runs} | {helped} | {text} |")
+    lost = not_finite(rows)
+    if lost:
+        counted = ", ".join(f"{m} in {n}" for m, n in sorted(lost.items()))
+        lines += ["", f"Left out for a v that is not finite (the weights overflowed): {counted}."]
     path = _figure(pts, found, out_dir)
     lines += ["", f"![v / v_none against η·σ_avg·(t − 1), every run pooled]({path})"]
     return "\n".join(lines) + "\n"
