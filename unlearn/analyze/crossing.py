@@ -132,7 +132,8 @@ def points(rows: list[dict[str, Any]]) -> list[Point]:
     for row in rule_rows(rows):
         method = method_label(row)
         x, y = lr_sigma_window(row), v_over_v_none(row)
-        if _base(method) in REFERENCES or not (math.isfinite(x) and x > 0 and math.isfinite(y) and y > 0):
+        drawn = math.isfinite(x) and x > 0 and math.isfinite(y) and y > 0
+        if _base(method) in REFERENCES or not drawn:
             continue
         out.append((f"{row.get('model')} on {row.get('data')}", method, x, y))
     return out
