@@ -56,6 +56,14 @@ def test_never_crossing_is_a_bound_not_a_number():
     assert crossing.crossing([1.0] * 5, [0.5] * 5) is None  # one x
 
 
+def test_a_falling_ratio_has_no_crossing_rather_than_a_false_bound():
+    """Fine-tuning on CIFAR-10: far from the twin at small x, slightly closer than doing
+    nothing at large x. A rising fit cannot follow it; it is said, not read as 'never'."""
+    xs = [0.2, 1.0, 4.0, 17.0, 60.0, 300.0]
+    found = crossing.crossing(xs, [3.6, 3.3, 2.1, 1.4, 1.1, 0.999])
+    assert math.isnan(found.estimate) and found.text().startswith("— (v / v_none does not rise")
+
+
 def test_a_non_monotone_blip_does_not_create_a_second_crossing():
     """Isotonic: a run above 1 between runs below it is pooled with them, not a crossing."""
     xs = [0.1, 0.2, 0.4, 0.8, 1.6, 3.2, 6.4]

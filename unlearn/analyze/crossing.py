@@ -8,10 +8,12 @@ log x, read where it crosses 0, with a 95 % percentile bootstrap interval over t
 (seeded). Monotone because that is the rule's claim: a larger step against a larger
 curvature never makes a forgotten step easier to undo. A fit that never crosses is
 reported as it is: the method helps (or fails) over the whole measured range, a bound,
-not a number. ``none`` (v / v_none = 1 by definition) and ``retrain`` (0) are left out,
-and so are runs that forget anything but the window's first batch: x counts the steps
-since the forgotten one, which only the first batch has as t − 1 (a class or random forget
-set is spread over the window).
+not a number; a fit with no rise at all over runs on both sides of 1 (a post-hoc method,
+whose budget and not x decides how close it lands) has no crossing. ``none``
+(v / v_none = 1 by definition) and ``retrain`` (0) are left out, and so are runs that
+forget anything but the window's first batch: x counts the steps since the forgotten one,
+which only the first batch has as t − 1 (a class or random forget set is spread over the
+window).
 """
 
 from __future__ import annotations
@@ -64,7 +66,11 @@ class Crossing:
     x_max: float
 
     def text(self) -> str:
-        """'2.3 [1.1, 4.8]', '> 310 (helps over the whole range)', or '< 0.05 (never helps)'."""
+        """'2.3 [1.1, 4.8]', '> 310 (helps over the whole range)', '< 0.05 (never helps)', or
+        a dash when v / v_none does not rise with x (a post-hoc method's budget, not x,
+        decides how close it lands)."""
+        if math.isnan(self.estimate):
+            return "— (v / v_none does not rise with x: no crossing)"
         if self.estimate == math.inf:
             return f"> {self.x_max:.3g} (helps over the whole range)"
         if self.estimate == -math.inf:
@@ -85,6 +91,8 @@ def _crossing_log(lx: np.ndarray, ly: np.ndarray) -> float:
     if grid.size < 2:
         return math.nan
     fit = IsotonicRegression(increasing=True).fit(lx, ly).predict(grid)
+    if np.ptp(fit) == 0 and (ly < 0).any() and (ly >= 0).any():
+        return math.nan  # no rise with x at all, runs on both sides of 1: no crossing to read
     if fit[0] >= 0:
         return -math.inf
     if fit[-1] < 0:
@@ -180,8 +188,9 @@ def _forest(ax: Any, methods: list[str], found: dict, lo: float, hi: float) -> N
     for row, method in enumerate(methods):
         colour, cross = f"C{row % 10}", found[(method, "all")][2]
         y = len(methods) - 1 - row
-        if cross is None:
-            ax.text(lo, y, "  too few runs", va="center", fontsize=6.5, color=colour)
+        if cross is None or math.isnan(cross.estimate):
+            words = "  too few runs" if cross is None else "  no rise with x"
+            ax.text(lo, y, words, va="center", fontsize=6.5, color=colour)
             continue
         if math.isinf(cross.estimate):  # helps (or fails) over the whole measured range
             edge = hi if cross.estimate > 0 else lo
