@@ -183,31 +183,41 @@ def estimates(pts: list[Point]) -> dict[tuple[str, str], tuple[int, int, Crossin
     return out
 
 
-def _forest(ax: Any, methods: list[str], found: dict, lo: float, hi: float) -> None:
-    """One row per method: x* and its interval; an arrow at the edge for a bound."""
-    for row, method in enumerate(methods):
-        colour, cross = f"C{row % 10}", found[(method, "all")][2]
-        y = len(methods) - 1 - row
+CEILING = 1e3  # v / v_none above this (an overflowing method) is drawn on the top edge
+
+
+def _short(data: str) -> str:
+    """'cifar10' of 'resnet18 on cifar10'."""
+    return data.rsplit(" on ", 1)[-1]
+
+
+def _forest(ax: Any, rows: list[tuple[int, str, str]], found: dict, lo: float, hi: float) -> None:
+    """One row per (method, data set): x* and its interval; an arrow at the edge for a bound."""
+    labels = []
+    for position, (i, method, data) in enumerate(rows):
+        colour, cross = f"C{i % 10}", found[(method, data)][2]
+        y = len(rows) - 1 - position
+        labels.append(method if data == "all" else f"{method} · {_short(data)}")
         if cross is None or math.isnan(cross.estimate):
             words = "  too few runs" if cross is None else "  no rise with x"
             ax.text(lo, y, words, va="center", fontsize=6.5, color=colour)
             continue
         if math.isinf(cross.estimate):  # helps (or fails) over the whole measured range
-            edge = hi if cross.estimate > 0 else lo
-            ax.plot([edge], [y], marker=">" if cross.estimate > 0 else "<", color=colour, ms=7)
-            words = "helps over the whole range" if cross.estimate > 0 else "never helps"
-            right = cross.estimate > 0
+            right = cross.estimate > 0  # the bound sits at the edge of this method's own runs
+            edge = cross.x_max if right else cross.x_min
+            ax.plot([edge], [y], marker=">" if right else "<", color=colour, ms=7)
+            words = "helps over the whole range" if right else "never helps"
             ax.annotate(
                 words, (edge, y), xytext=(-9 if right else 9, 0), textcoords="offset points",
                 ha="right" if right else "left", va="center", fontsize=6.5, color=colour,
             )  # fmt: skip
             continue
         left = cross.low if math.isfinite(cross.low) else lo
-        right = cross.high if math.isfinite(cross.high) else hi
-        ax.plot([left, right], [y, y], color=colour, lw=2.2, solid_capstyle="butt")
+        right_end = cross.high if math.isfinite(cross.high) else hi
+        ax.plot([left, right_end], [y, y], color=colour, lw=2.2, solid_capstyle="butt")
         ax.plot([cross.estimate], [y], marker="D", color=colour, ms=5, mec="white", mew=0.6)
-    ax.set_yticks(range(len(methods)), labels=list(reversed(methods)))
-    ax.set_ylim(-0.7, len(methods) - 0.3)
+    ax.set_yticks(range(len(rows)), labels=list(reversed(labels)))
+    ax.set_ylim(-0.7, len(rows) - 0.3)
     ax.grid(False, axis="y")
     ax.axvline(HELPS_BELOW, color="#b00020", ls=":", lw=1)
     ax.set_ylabel("x* (95 %)", fontsize=7)
@@ -216,34 +226,46 @@ def _forest(ax: Any, methods: list[str], found: dict, lo: float, hi: float) -> N
 def _figure(pts: list[Point], found: dict, out_dir: Path) -> str:
     methods = _order({p[1] for p in pts})[:MAX_DRAWN]
     datasets = sorted({p[0] for p in pts})
-    fig, (ax, forest) = plots.stacked([4.6, 0.35 + 0.24 * len(methods)], width=11.0)
+    per_data = datasets if len(datasets) > 1 else ["all"]
+    forest_rows = [
+        (i, m, d) for i, m in enumerate(methods) for d in per_data if (m, d) in found
+    ]  # x* per data set: pooled, two data sets' crossings would be one meaningless number
+    heights = [4.6, 0.35 + 0.2 * len(forest_rows)]
+    fig, (ax, forest) = plots.stacked(heights, width=11.0)
+    drawn = [y for _, m, _, y in pts if m in methods]
+    floor, top = min(drawn) / 1.5, min(max(drawn) * 1.5, CEILING)
+    above = 0
     for i, method in enumerate(methods):
         for j, data in enumerate(datasets):
-            mine = [(x, y) for d, m, x, y in pts if m == method and d == data]
+            mine = [(x, min(y, top)) for d, m, x, y in pts if m == method and d == data]
+            above += sum(y > top for d, m, _, y in pts if m == method and d == data)
             if mine:
                 xs, ys = zip(*mine, strict=True)
                 ax.scatter(xs, ys, s=20, marker=MARKERS[j % len(MARKERS)], color=f"C{i % 10}",
                            alpha=0.75, edgecolors="none")  # fmt: skip
     ax.set_xscale("log")
     ax.set_yscale("log")
-    ax.margins(0.04)
+    ax.set_ylim(floor, top * (1.3 if above else 1.0))
+    ax.margins(x=0.04)
+    if above:
+        ax.text(0.99, 0.02, f"{above} point{'s' if above > 1 else ''} above {top:g} drawn on "
+                "the top edge (the weights overflowed)", transform=ax.transAxes, ha="right",
+                va="bottom", fontsize=6.5, color="#444444")  # fmt: skip
     lo, hi = ax.get_xlim()
-    _forest(forest, methods, found, lo, hi)
+    _forest(forest, forest_rows, found, lo, hi)
     forest.set_xlim(lo, hi)
     log_axis(forest.xaxis)
     log_axis(ax.yaxis)
     ax.axhline(1.0, color="grey", ls="--", lw=1)
     ax.axvline(HELPS_BELOW, color="#b00020", ls=":", lw=1)
-    handles = []
-    for i, method in enumerate(methods):
-        runs, _, cross = found[(method, "all")]
-        label = f"{method}: x* = {cross.text() if cross else 'too few runs'} (n = {runs})"
-        handles.append(Line2D([], [], color=f"C{i % 10}", marker="o", ls="", label=label))
+    handles = [
+        Line2D([], [], color=f"C{i % 10}", marker="o", ls="", label=method)
+        for i, method in enumerate(methods)
+    ]
+    bound = f"the digits rule's bound, x = {HELPS_BELOW:g}"
     handles += [
         Line2D([], [], color="grey", ls="--", label="doing nothing: v = v_none"),
-        Line2D(
-            [], [], color="#b00020", ls=":", label=f"the digits rule's bound, x = {HELPS_BELOW:g}"
-        ),
+        Line2D([], [], color="#b00020", ls=":", label=bound),
     ]
     handles += [
         Line2D([], [], color="grey", marker=MARKERS[j % len(MARKERS)], ls="", label=data)
@@ -256,7 +278,7 @@ def _figure(pts: list[Point], found: dict, out_dir: Path) -> str:
         f"When unlearning helps: {len({(p[0], p[2]) for p in pts})} windows pooled "
         f"({', '.join(datasets)}), the window's first batch forgotten",
         "below: x*, where a monotone fit of each method's v / v_none reaches 1, "
-        "with its 95 % bootstrap interval",
+        "with its 95 % bootstrap interval" + (", per data set" if len(datasets) > 1 else ""),
         width=120,
     )
     ax.legend(handles=handles, fontsize=6.5, loc="upper left", bbox_to_anchor=(1.01, 1.0),
