@@ -42,11 +42,11 @@ CRAFTED = {
     "twin_acc_test": 0.85,
 }
 
-EXPECTED = """\
+EXPECTED = f"""\
 verdict: unlearning did NOT work
   forgot  class 3: 146 samples in 44 window steps
   v / v_none = 2: 2× farther from retraining than doing nothing
-  η·σ_avg·(t − 1) = 3 > 2: unlearning helps only while η·σ_avg·(t − 1) ≲ 2 (docs/quantities.md)
+  η·σ_avg·(t − 1) = 3 > 2: {RULE} (docs/quantities.md)
   accuracy on F: 0.500 unlearned, 0.100 retrained, 0.900 before: 50% of the way to retraining
 
  accuracy                       F (forgotten)   R (kept)    test
