@@ -29,7 +29,7 @@ from matplotlib.lines import Line2D
 from sklearn.isotonic import IsotonicRegression
 
 from unlearn.analyze import plots
-from unlearn.analyze.ratio import MARKERS, log_axis, method_label, v_over_v_none
+from unlearn.analyze.ratio import CEILING, MARKERS, log_axis, method_label, v_over_v_none
 from unlearn.metrics.verdict import HELPS_BELOW, RULE, lr_sigma_window
 
 FIGURE = "when_unlearning_helps"
@@ -181,9 +181,6 @@ def estimates(pts: list[Point]) -> dict[tuple[str, str], tuple[int, int, Crossin
         xs, ys = zip(*vals, strict=True)
         out[key] = (len(vals), sum(y < 1 for y in ys), crossing(list(xs), list(ys)))
     return out
-
-
-CEILING = 1e3  # v / v_none above this (an overflowing method) is drawn on the top edge
 
 
 def _short(data: str) -> str:

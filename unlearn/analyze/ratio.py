@@ -23,6 +23,7 @@ from unlearn.analyze import plots
 from unlearn.metrics.verdict import HELPS_BELOW, RULE, lr_sigma_window
 
 MARKERS = "os^vDP*Xph<>"
+CEILING = 1e3  # v / v_none above this (an overflowing method) is drawn on the top edge
 MAX_PANELS = 6
 
 
@@ -77,8 +78,10 @@ def _figure(pts: list[tuple[str, str, float, float]], out_dir: Path, name: str) 
     methods = sorted({p[1] for p in pts})
     fig, axes = plots.panels(len(settings), width=5.2, height=3.6)
     for ax, setting in zip(axes, settings, strict=True):
+        top = min(max(y for s, _, _, y in pts if s == setting) * 1.5, CEILING)
+        above = sum(y > top for s, _, _, y in pts if s == setting)
         for i, method in enumerate(methods):
-            mine = [(x, y) for s, m, x, y in pts if s == setting and m == method]
+            mine = [(x, min(y, top)) for s, m, x, y in pts if s == setting and m == method]
             if mine:
                 xs, ys = zip(*mine, strict=True)
                 ax.scatter(xs, ys, s=22, marker=MARKERS[i % len(MARKERS)], label=method,
@@ -88,6 +91,9 @@ def _figure(pts: list[tuple[str, str, float, float]], out_dir: Path, name: str) 
         log_axis(ax.xaxis)
         log_axis(ax.yaxis)
         ax.margins(0.08)  # no point on the frame
+        if above:  # an overflowing method would flatten every other point onto one line
+            ax.text(0.99, 0.02, f"{above} above {top:g}: drawn on the top edge", ha="right",
+                    va="bottom", transform=ax.transAxes, fontsize=6.5, color="#444444")  # fmt: skip
         ax.axhline(1.0, color="grey", ls="--", lw=1, label="doing nothing (v = v_none)")
         bound = f"η·σ_avg·(t − 1) = {HELPS_BELOW:g}, the rule's bound"
         ax.axvline(HELPS_BELOW, color="#b00020", ls=":", lw=1, label=bound)
