@@ -26,6 +26,7 @@ from scipy import stats
 
 from unlearn.analyze.families import setting
 from unlearn.analyze.plots import factor_label, save, slug, varied
+from unlearn.analyze.ratio import CEILING
 from unlearn.analyze.tables import fmt
 
 Row = dict[str, Any]
@@ -220,13 +221,21 @@ def figure_cost(out_dir: Path, grouped: dict[str, dict[str, list[Row]]]) -> str:
     fig, axes, key = _row_of_panels(len(grouped))
     for ax, (title, by_method) in zip(axes, grouped.items(), strict=True):
         retrain = [_cost(r) for r in by_method.get("retrain", [])]
+        above = []
         for name, runs in ranking(by_method):
             if name not in style:
                 continue
             y, half, _ = mean_interval([r.get("v_ratio") for r in runs])
             x = max(mean_interval([_cost(r) for r in runs])[0], FLOOR)
-            err = None if math.isnan(half) else [[min(half, y * 0.999)], [half]]
+            if y > CEILING:  # an overflowing method: on the top edge, named in a note
+                above.append(name)
+                ax.plot(x, CEILING, marker="^", ls="", mfc="none", color=style[name]["color"])
+                continue
+            err = None if math.isnan(half) else [[min(half, y * 0.999)], [min(half, CEILING)]]
             ax.errorbar(x, y, yerr=err, capsize=3, ls="", mfc="none", **style[name])
+        if above:
+            ax.text(0.99, 0.02, f"above {CEILING:g}, on the top edge: {', '.join(above)}",
+                    transform=ax.transAxes, ha="right", va="bottom", fontsize=6.5)  # fmt: skip
         ax.axhline(1.0, color="grey", ls="--", lw=1)
         if retrain:
             ax.axvline(float(np.mean(retrain)), color="black", ls=":", lw=1)
