@@ -17,7 +17,7 @@ from typing import Any
 # The rule, stated once (docs/quantities.md quotes RULE word for word; a test checks it):
 # over 20 runs v < v_none held up to η·σ_avg·(t − 1) ≈ 2.1 and failed from ≈ 3.4; the
 # crossing measured on digits is 1.57 [1.44, 1.65]; on CIFAR-10 the update never overshoots
-# and its help fades (151 [87, 342]; docs/findings.md), which RULE says too.
+# and its help fades (104 [44, 219]; docs/findings.md), which RULE says too.
 HELPS_BELOW = 2.0
 RULE = (
     "on digits unlearning helps only while η·σ_avg·(t − 1) ≲ 2; "
