@@ -29,6 +29,22 @@ TINY_BERT = {
 }
 
 
+# a preset for a few steps: 2 pretraining and 3 window steps of batch 4, every event on
+FEW_STEPS = [
+    "N=2",
+    "N_epochs=null",
+    "t=3",
+    "t_epochs=null",
+    "batch_size=4",
+    "pretrain_batch_size=4",
+    "track_every=3",
+    "verify_every=1",
+    "sigma.max_iter=2",
+    "logger=none",
+    "checkpoint_every=null",
+]
+
+
 def write_cifar_npz(
     path: Path, num_classes: int = 10, n_train: int = 60, n_test: int = 20, seed: int = 0
 ) -> Path:

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import torch
 from conftest import compose_config
+from paper_fakes import FEW_STEPS as COMMON_FEW_STEPS
 from paper_fakes import tiny_bert_override, write_cifar_npz, write_imdb_jsonl, write_vocab
 
 from unlearn.experiment.run import run
@@ -18,20 +19,7 @@ from unlearn.experiment.run import run
 ROOT = Path(__file__).resolve().parents[1]
 CIFAR = ["cifar10_resnet18", "cifar10_vgg19", "cifar100_resnet18", "cifar100_vgg19"]
 PRESETS = [*CIFAR, "imdb_distilbert"]
-FEW_STEPS = [
-    "trainer=cpu",
-    "N=2",
-    "N_epochs=null",
-    "t=3",
-    "t_epochs=null",
-    "batch_size=4",
-    "pretrain_batch_size=4",
-    "track_every=3",
-    "verify_every=1",
-    "sigma.max_iter=2",
-    "logger=none",
-    "checkpoint_every=null",
-]
+FEW_STEPS = [*COMMON_FEW_STEPS, "trainer=cpu"]
 _dirs = itertools.count()
 
 

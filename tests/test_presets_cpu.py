@@ -8,26 +8,14 @@ from pathlib import Path
 
 import pytest
 from conftest import compose_config
+from paper_fakes import FEW_STEPS as COMMON_FEW_STEPS
 from paper_fakes import write_cifar_npz
 
 from unlearn.experiment.run import run
 
 ROOT = Path(__file__).resolve().parents[1]
 PRESETS = ["cifar10_small_resnet18", "cifar10_small_vgg19"]
-FEW_STEPS = [
-    "N=2",
-    "N_epochs=null",
-    "t=3",
-    "t_epochs=null",
-    "batch_size=4",
-    "pretrain_batch_size=4",
-    "track_every=3",
-    "verify_every=1",
-    "sigma.max_iter=2",
-    "logger=none",
-    "checkpoint_every=null",
-    "data.test_batch_size=3",
-]
+FEW_STEPS = [*COMMON_FEW_STEPS, "data.test_batch_size=3"]
 _dirs = itertools.count()
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import torch
 from conftest import compose_config
+from paper_fakes import FEW_STEPS as COMMON_FEW_STEPS
 from paper_fakes import SPECIAL, WORDS, write_imdb_jsonl, write_tiny_bert_folder
 from safetensors.torch import load_file
 
@@ -23,17 +24,7 @@ from unlearn.models.hf_encoder import build_encoder, encode, pool
 ROOT = Path(__file__).resolve().parents[1]
 PRESETS = ["imdb_small_minilm", "imdb_small_minilm_finetune"]
 FEW_STEPS = [
-    "N=2",
-    "N_epochs=null",
-    "t=3",
-    "t_epochs=null",
-    "batch_size=4",
-    "pretrain_batch_size=4",
-    "track_every=3",
-    "verify_every=1",
-    "sigma.max_iter=2",
-    "logger=none",
-    "checkpoint_every=null",
+    *COMMON_FEW_STEPS,
     "data.max_length=24",
     "data.train_subset=null",
     "data.test_subset=null",
